@@ -1,0 +1,771 @@
+/**
+ * dict (Objects/dictobject.c, 3.11): a 64-byte GC object (with the GC head)
+ * and a separate keys object holding the hash index and the entries:
+ *
+ *   keys object = 32 bytes + (1 << log2_index_bytes) index bytes
+ *               + usable × (16 bytes for all-str keys, 24 otherwise)
+ *   usable = 2/3 of the table size (USABLE_FRACTION)
+ *
+ * An empty dict shares the static Py_EMPTY_KEYS; the first insert allocates
+ * an 8-slot table. An insert that finds no usable slot resizes to the
+ * smallest table of at least used × 3 slots (GROWTH_RATE); deleting never
+ * shrinks. A non-str key turns an all-str table into a general one (a resize).
+ * Up to 80 dict objects and 80 8-slot str-keyed keys objects wait on free
+ * lists. Dicts start untracked by the GC and are tracked once they hold
+ * something that may be a container (MAINTAIN_TRACKING).
+ *
+ * Instances of ordinary classes keep their attributes in a *values array*
+ * (PyMem, 8 bytes per slot after a small prefix) indexed by the class's shared
+ * keys (ht_cached_keys: a split keys object of 64 slots, at most 30 keys);
+ * a real dict object appears only when `__dict__` is asked for, sharing those
+ * keys (a split table).
+ *
+ * Words here:
+ *   dict object   h+2 ma_used   h+3 ma_keys   h+4 ma_values (0: combined)
+ *   keys object   +0 dk_refcnt  +1 dk_log2_size  +2 dk_log2_index_bytes
+ *                 +3 dk_kind  +4 dk_version  +5 dk_usable  +6 dk_nentries
+ *                 +7.. the indices (int8/16/32 by size), then the entries:
+ *                 all-str (key, value) or general (hash, key, value)
+ *   values array  prefix bytes before the values pointer: [-1] prefix size,
+ *                 [-2] entries in insertion order, [-3-i] their indices
+ */
+import type { ObjectSpace } from '../object-space.js';
+import * as staticArea from '../static-area.js';
+import * as typeTable from '../type-table.js';
+
+// Module-local copies of imported constants: V8 compiles a module's own
+// constants into its code, but loads an imported binding at every use.
+const { DICT_FREE, DICT_MAXFREELIST, DICT_NUMFREE, KEYS_FREE, KEYS_NUMFREE } = staticArea;
+const { T_DICT, T_STR } = typeTable;
+
+export const USED = 2;
+export const KEYS = 3;
+export const VALUES = 4;
+
+const DK_REFCNT = 0;
+const DK_LOG2_SIZE = 1;
+const DK_LOG2_INDEX_BYTES = 2;
+const DK_KIND = 3;
+const DK_VERSION = 4;
+const DK_USABLE = 5;
+const DK_NENTRIES = 6;
+const DK_INDICES = 7;
+
+export const KIND_GENERAL = 0;
+export const KIND_UNICODE = 1;
+export const KIND_SPLIT = 2;
+
+/** DKIX_EMPTY, DKIX_DUMMY */
+const EMPTY = -1;
+const DUMMY = -2;
+/** PyDict_LOG_MINSIZE, PERTURB_SHIFT, SHARED_KEYS_MAX_SIZE, NEXT_LOG2_SHARED_KEYS_MAX_SIZE */
+const LOG_MINSIZE = 3;
+const PERTURB_SHIFT = 5;
+export const SHARED_KEYS_MAX_SIZE = 30;
+const NEXT_LOG2_SHARED_KEYS_MAX_SIZE = 6;
+/** sizeof(PyDictKeysObject), sizeof(PyDictUnicodeEntry), sizeof(PyDictKeyEntry) */
+const KEYS_HEADER_BYTES = 32;
+const UNICODE_ENTRY_BYTES = 16;
+const GENERAL_ENTRY_BYTES = 24;
+/** sizeof(PyDictObject); with the GC head, a 64-byte block. */
+const DICT_BASIC_BYTES = 48;
+const DICT_OBJECT_BYTES = 64;
+
+// ------------------------------------------------------------------ keys objects
+
+/** USABLE_FRACTION */
+function usableFraction(n: number): number {
+  return Math.floor((n << 1) / 3);
+}
+
+/** USABLE_FRACTION(1 << log2), looked up: a division costs more than new_keys_object's other work. */
+const USABLE_BY_LOG2 = Int32Array.from({ length: 31 }, (_, log2) => usableFraction(2 ** log2));
+/** dict_new_presized's limits: USABLE_FRACTION(PyDict_MINSIZE) and USABLE_FRACTION(1 << 17). */
+const PRESIZE_MIN_USED = usableFraction(8);
+const PRESIZE_MAX_USED = usableFraction(1 << 17);
+
+/** calculate_log2_keysize: the smallest table of at least minsize slots (at least 8). */
+export function calculateLog2KeySize(minsize: number): number {
+  const x = (minsize | 8) - 1;
+  return 32 - Math.clz32(x | 7);
+}
+
+/** estimate_log2_keysize: a table that holds n entries without resizing. */
+function estimateLog2KeySize(n: number): number {
+  return calculateLog2KeySize(Math.floor((n * 3 + 1) / 2));
+}
+
+function log2IndexBytes(log2Size: number): number {
+  if (log2Size < 8) return log2Size;
+  if (log2Size < 16) return log2Size + 1;
+  return log2Size + 2;
+}
+
+function isUnicodeKind(space: ObjectSpace, k: number): boolean {
+  return space.mem[k + DK_KIND] !== KIND_GENERAL;
+}
+
+function entriesBase(space: ObjectSpace, k: number): number {
+  return k + DK_INDICES + ((1 << space.mem[k + DK_LOG2_INDEX_BYTES]) >> 2);
+}
+
+function getIndex(space: ObjectSpace, k: number, i: number): number {
+  const log2 = space.mem[k + DK_LOG2_SIZE];
+  const byteBase = (k + DK_INDICES) * 4;
+  if (log2 < 8) return (space.u8[byteBase + i] << 24) >> 24;
+  if (log2 < 16) return (space.u16[byteBase / 2 + i] << 16) >> 16;
+  return space.mem[k + DK_INDICES + i];
+}
+
+function setIndex(space: ObjectSpace, k: number, i: number, ix: number): void {
+  const log2 = space.mem[k + DK_LOG2_SIZE];
+  const byteBase = (k + DK_INDICES) * 4;
+  if (log2 < 8) space.u8[byteBase + i] = ix & 0xff;
+  else if (log2 < 16) space.u16[byteBase / 2 + i] = ix & 0xffff;
+  else space.mem[k + DK_INDICES + i] = ix;
+}
+
+/** Entry i's key / value word address, by table kind. */
+function keyAddr(space: ObjectSpace, k: number, i: number): number {
+  const e = entriesBase(space, k);
+  return space.mem[k + DK_KIND] === KIND_GENERAL ? e + 3 * i + 1 : e + 2 * i;
+}
+
+function valueAddr(space: ObjectSpace, k: number, i: number): number {
+  const e = entriesBase(space, k);
+  return space.mem[k + DK_KIND] === KIND_GENERAL ? e + 3 * i + 2 : e + 2 * i + 1;
+}
+
+function entryHash(space: ObjectSpace, k: number, i: number): number {
+  const e = entriesBase(space, k);
+  if (space.mem[k + DK_KIND] === KIND_GENERAL) return space.mem[e + 3 * i];
+  return space.hash(space.mem[e + 2 * i]);
+}
+
+/** The static Py_EMPTY_KEYS. */
+export function initEmptyKeys(space: ObjectSpace, k: number): void {
+  const m = space.mem;
+  m[k + DK_REFCNT] = 1;
+  m[k + DK_LOG2_SIZE] = 0;
+  m[k + DK_LOG2_INDEX_BYTES] = 0;
+  m[k + DK_KIND] = KIND_UNICODE;
+  m[k + DK_VERSION] = 1;
+  m[k + DK_USABLE] = 0;
+  m[k + DK_NENTRIES] = 0;
+  space.u8.fill(0xff, (k + DK_INDICES) * 4, (k + DK_INDICES) * 4 + 8);
+}
+
+/** new_keys_object */
+function newKeys(space: ObjectSpace, log2Size: number, unicode: boolean): number {
+  const m = space.mem;
+  const b = space.staticBase;
+  const usable = USABLE_BY_LOG2[log2Size];
+  const log2Bytes = log2IndexBytes(log2Size);
+  const entryBytes = unicode ? UNICODE_ENTRY_BYTES : GENERAL_ENTRY_BYTES;
+  let k: number;
+  if (log2Size === LOG_MINSIZE && unicode && m[b + KEYS_NUMFREE] > 0) {
+    k = m[b + KEYS_FREE + --m[b + KEYS_NUMFREE]];
+  } else {
+    k = space.objectMalloc(KEYS_HEADER_BYTES + (1 << log2Bytes) + entryBytes * usable);
+  }
+  m[k + DK_REFCNT] = 1;
+  m[k + DK_LOG2_SIZE] = log2Size;
+  m[k + DK_LOG2_INDEX_BYTES] = log2Bytes;
+  m[k + DK_KIND] = unicode ? KIND_UNICODE : KIND_GENERAL;
+  m[k + DK_NENTRIES] = 0;
+  m[k + DK_USABLE] = usable;
+  m[k + DK_VERSION] = 0;
+  // Word stores rather than TypedArray.fill, which costs more than the few
+  // stores of a small table; the index is at least 8 bytes, whole words.
+  const indexWords = (1 << log2Bytes) >> 2;
+  const e = k + DK_INDICES + indexWords;
+  for (let i = k + DK_INDICES; i < e; i++) m[i] = -1;
+  for (let i = e, end = e + usable * (unicode ? 2 : 3); i < end; i++) m[i] = 0;
+  return k;
+}
+
+/** free_keys_object: decref every entry's key and value, then free or keep on the free list. */
+function freeKeys(space: ObjectSpace, k: number): void {
+  const m = space.mem;
+  const n = m[k + DK_NENTRIES];
+  const general = m[k + DK_KIND] === KIND_GENERAL;
+  const stride = general ? 3 : 2;
+  for (let key = entriesBase(space, k) + (general ? 1 : 0), end = key + stride * n; key < end; key += stride) {
+    space.xdecref(m[key]);
+    space.xdecref(m[key + 1]);
+  }
+  releaseKeysBlock(space, k);
+}
+
+/** The end of free_keys_object / dictresize: the 8-slot str-keyed free list, else PyObject_Free. */
+function releaseKeysBlock(space: ObjectSpace, k: number): void {
+  const m = space.mem;
+  const b = space.staticBase;
+  if (m[k + DK_LOG2_SIZE] === LOG_MINSIZE && isUnicodeKind(space, k) && m[b + KEYS_NUMFREE] < DICT_MAXFREELIST) {
+    m[b + KEYS_FREE + m[b + KEYS_NUMFREE]++] = k;
+    return;
+  }
+  space.objectFree(k);
+}
+
+function keysDecref(space: ObjectSpace, k: number): void {
+  if (--space.mem[k + DK_REFCNT] === 0) freeKeys(space, k);
+}
+
+// ------------------------------------------------------------------ values arrays
+
+/** new_values: PyMem_Malloc(prefix + 8 × size), prefix = size + 2 rounded up to 8. */
+export function newValues(space: ObjectSpace, size: number): number {
+  const prefix = (size + 2 + 7) & ~7;
+  const p = space.objectMalloc(prefix + 8 * size);
+  const v = p + (prefix >> 2);
+  space.u8[v * 4 - 1] = prefix;
+  space.u8[v * 4 - 2] = 0;
+  const m = space.mem;
+  for (let i = v; i < v + size; i++) m[i] = 0;
+  return v;
+}
+
+/** free_values */
+export function freeValues(space: ObjectSpace, v: number): void {
+  space.objectFree(v - (space.u8[v * 4 - 1] >> 2));
+}
+
+function valuesAddToOrder(space: ObjectSpace, v: number, ix: number): void {
+  const sizeByte = v * 4 - 2;
+  const size = space.u8[sizeByte] + 1;
+  space.u8[sizeByte - size] = ix;
+  space.u8[sizeByte] = size;
+}
+
+function valuesDeleteFromOrder(space: ObjectSpace, v: number, ix: number): void {
+  const sizeByte = v * 4 - 2;
+  const size = space.u8[sizeByte];
+  let i = 1;
+  while (space.u8[sizeByte - i] !== ix) i++;
+  for (; i < size; i++) space.u8[sizeByte - i] = space.u8[sizeByte - i - 1];
+  space.u8[sizeByte] = size - 1;
+}
+
+function orderAt(space: ObjectSpace, v: number, i: number): number {
+  return space.u8[v * 4 - 3 - i];
+}
+
+/** shared_keys_usable_size */
+export function sharedKeysUsableSize(space: ObjectSpace, k: number): number {
+  return space.mem[k + DK_NENTRIES] + space.mem[k + DK_USABLE];
+}
+
+/** _PyDict_NewKeysForClass: a split table of 64 slots, dk_usable = SHARED_KEYS_MAX_SIZE. */
+export function newKeysForClass(space: ObjectSpace): number {
+  const k = newKeys(space, NEXT_LOG2_SHARED_KEYS_MAX_SIZE, true);
+  space.mem[k + DK_USABLE] = SHARED_KEYS_MAX_SIZE;
+  space.mem[k + DK_KIND] = KIND_SPLIT;
+  return k;
+}
+
+/** init_inline_values: shrink the shared keys' usable count by one, then a values array. */
+export function initInlineValues(space: ObjectSpace, k: number): number {
+  const m = space.mem;
+  if (m[k + DK_USABLE] > 1) m[k + DK_USABLE]--;
+  return newValues(space, sharedKeysUsableSize(space, k));
+}
+
+/** insert_into_dictkeys: the shared-keys index of `name`, added if there is room; EMPTY if not. */
+export function insertIntoKeys(space: ObjectSpace, k: number, name: number): number {
+  const m = space.mem;
+  const hash = space.hash(name);
+  let ix = lookupUnicode(space, k, name, hash);
+  if (ix === EMPTY) {
+    if (m[k + DK_USABLE] <= 0) return EMPTY;
+    space.incref(name);
+    m[k + DK_VERSION] = 0;
+    const hashpos = findEmptySlot(space, k, hash);
+    ix = m[k + DK_NENTRIES];
+    setIndex(space, k, hashpos, ix);
+    m[keyAddr(space, k, ix)] = name;
+    m[k + DK_USABLE]--;
+    m[k + DK_NENTRIES]++;
+  }
+  return ix;
+}
+
+/** The shared-keys index of `name`, or EMPTY (_PyDictKeys_StringLookup). */
+export function keysStringLookup(space: ObjectSpace, k: number, name: number): number {
+  return lookupUnicode(space, k, name, space.hash(name));
+}
+
+/** The word holding a keys object's entry count (dk_nentries). */
+export function entriesCountWord(k: number): number {
+  return k + DK_NENTRIES;
+}
+
+/** Values of an instance with inline values, in index order (for traversal and teardown). */
+export function keysEntries(space: ObjectSpace, k: number): number {
+  return space.mem[k + DK_NENTRIES];
+}
+
+export function valuesInsertionOrderAdd(space: ObjectSpace, v: number, ix: number): void {
+  valuesAddToOrder(space, v, ix);
+}
+
+export function valuesInsertionOrderDelete(space: ObjectSpace, v: number, ix: number): void {
+  valuesDeleteFromOrder(space, v, ix);
+}
+
+// ------------------------------------------------------------------ dict objects
+
+/** new_dict: from the free list, else PyObject_GC_New; untracked. Consumes the keys reference. */
+function newDictWith(space: ObjectSpace, keys: number, values: number, used: number): number {
+  const m = space.mem;
+  const b = space.staticBase;
+  let h: number;
+  if (m[b + DICT_NUMFREE] > 0) {
+    h = m[b + DICT_FREE + --m[b + DICT_NUMFREE]];
+    space.newReference(h);
+  } else {
+    h = space.gcNew(T_DICT, DICT_BASIC_BYTES);
+  }
+  m[h + KEYS] = keys;
+  m[h + VALUES] = values;
+  m[h + USED] = used;
+  return h;
+}
+
+/** PyDict_New */
+export function newDict(space: ObjectSpace): number {
+  space.mem[space.emptyKeys + DK_REFCNT]++;
+  return newDictWith(space, space.emptyKeys, 0, 0);
+}
+
+/** dict_new_presized (BUILD_MAP, dict literals): more than 5 items get a table sized for them. */
+export function newPresized(space: ObjectSpace, minused: number, unicode: boolean): number {
+  if (minused <= PRESIZE_MIN_USED) return newDict(space);
+  const log2 = minused > PRESIZE_MAX_USED ? 17 : estimateLog2KeySize(minused);
+  return newDictWith(space, newKeys(space, log2, unicode), 0, 0);
+}
+
+/** make_dict_from_instance_attributes: a split dict over the class's shared keys and these values. */
+export function fromInstanceValues(space: ObjectSpace, k: number, v: number): number {
+  const m = space.mem;
+  m[k + DK_REFCNT]++;
+  let used = 0;
+  let track = false;
+  const size = sharedKeysUsableSize(space, k);
+  for (let i = 0; i < size; i++) {
+    const value = m[v + i];
+    if (value !== 0) {
+      used++;
+      if (space.mayBeTracked(value)) track = true;
+    }
+  }
+  const h = newDictWith(space, k, v, used);
+  if (track) space.track(h);
+  return h;
+}
+
+export function size(space: ObjectSpace, h: number): number {
+  return space.mem[h + USED];
+}
+
+/** sys.getsizeof (_PyDict_SizeOf): the object, the values array, and an unshared keys object. */
+export function sizeOf(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  const k = m[h + KEYS];
+  let res = DICT_OBJECT_BYTES;
+  if (m[h + VALUES] !== 0) res += sharedKeysUsableSize(space, k) * 8;
+  if (m[k + DK_REFCNT] === 1) {
+    const entryBytes = m[k + DK_KIND] === KIND_GENERAL ? GENERAL_ENTRY_BYTES : UNICODE_ENTRY_BYTES;
+    res += KEYS_HEADER_BYTES + (1 << m[k + DK_LOG2_INDEX_BYTES]) + entryBytes * USABLE_BY_LOG2[m[k + DK_LOG2_SIZE]];
+  }
+  return res;
+}
+
+// ------------------------------------------------------------------ lookup
+
+function lookupUnicode(space: ObjectSpace, k: number, key: number, hash: number): number {
+  const m = space.mem;
+  const mask = (1 << m[k + DK_LOG2_SIZE]) - 1;
+  let perturb = hash >>> 0;
+  let i = hash & mask;
+  const e = entriesBase(space, k);
+  const keyIsStr = m[key + 1] === T_STR;
+  for (;;) {
+    const ix = getIndex(space, k, i);
+    if (ix >= 0) {
+      const candidate = m[e + 2 * ix];
+      if (candidate === key || (keyIsStr && space.hash(candidate) === hash && space.equals(candidate, key))) return ix;
+      if (!keyIsStr && space.hash(candidate) === hash && space.equals(candidate, key)) return ix;
+    } else if (ix === EMPTY) {
+      return EMPTY;
+    }
+    perturb >>>= PERTURB_SHIFT;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+}
+
+function lookupGeneral(space: ObjectSpace, k: number, key: number, hash: number): number {
+  const m = space.mem;
+  const mask = (1 << m[k + DK_LOG2_SIZE]) - 1;
+  let perturb = hash >>> 0;
+  let i = hash & mask;
+  const e = entriesBase(space, k);
+  for (;;) {
+    const ix = getIndex(space, k, i);
+    if (ix >= 0) {
+      const candidate = m[e + 3 * ix + 1];
+      if (candidate === key || (m[e + 3 * ix] === hash && space.equals(candidate, key))) return ix;
+    } else if (ix === EMPTY) {
+      return EMPTY;
+    }
+    perturb >>>= PERTURB_SHIFT;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+}
+
+/** _Py_dict_lookup: the entry index of `key`, or EMPTY. */
+function lookup(space: ObjectSpace, h: number, key: number, hash: number): number {
+  const k = space.mem[h + KEYS];
+  return isUnicodeKind(space, k) ? lookupUnicode(space, k, key, hash) : lookupGeneral(space, k, key, hash);
+}
+
+/** The value stored for entry ix (from the values array of a split dict). */
+function valueOf(space: ObjectSpace, h: number, ix: number): number {
+  const m = space.mem;
+  const v = m[h + VALUES];
+  return v !== 0 ? m[v + ix] : m[valueAddr(space, m[h + KEYS], ix)];
+}
+
+/** find_empty_slot (the key is known to be absent; no dummies in fresh tables). */
+function findEmptySlot(space: ObjectSpace, k: number, hash: number): number {
+  const mask = (1 << space.mem[k + DK_LOG2_SIZE]) - 1;
+  let i = hash & mask;
+  let ix = getIndex(space, k, i);
+  for (let perturb = hash >>> 0; ix >= 0; ) {
+    perturb >>>= PERTURB_SHIFT;
+    i = (i * 5 + perturb + 1) & mask;
+    ix = getIndex(space, k, i);
+  }
+  return i;
+}
+
+/** d[key]: the value (a borrowed reference), or 0. */
+export function getItem(space: ObjectSpace, h: number, key: number): number {
+  const ix = lookup(space, h, key, space.hash(key));
+  return ix < 0 ? 0 : valueOf(space, h, ix);
+}
+
+// ------------------------------------------------------------------ insertion
+
+/** MAINTAIN_TRACKING: an untracked dict becomes tracked when it may hold a container. */
+function maintainTracking(space: ObjectSpace, h: number, key: number, value: number): void {
+  if (!space.isTracked(h) && (space.mayBeTracked(key) || space.mayBeTracked(value))) space.track(h);
+}
+
+/** PyDict_SetItem: d[key] = value (new references taken here). */
+export function setItem(space: ObjectSpace, h: number, key: number, value: number): void {
+  space.incref(key);
+  space.incref(value);
+  const hash = space.hash(key);
+  if (space.mem[h + KEYS] === space.emptyKeys) insertToEmptyDict(space, h, key, hash, value);
+  else insertDict(space, h, key, hash, value);
+}
+
+/** insert_to_emptydict (consumes key and value). */
+function insertToEmptyDict(space: ObjectSpace, h: number, key: number, hash: number, value: number): void {
+  const m = space.mem;
+  const unicode = m[key + 1] === T_STR;
+  const k = newKeys(space, LOG_MINSIZE, unicode);
+  m[space.emptyKeys + DK_REFCNT]--;
+  m[h + KEYS] = k;
+  m[h + VALUES] = 0;
+  maintainTracking(space, h, key, value);
+  setIndex(space, k, hash & 7, 0);
+  const e = entriesBase(space, k);
+  if (unicode) {
+    m[e] = key;
+    m[e + 1] = value;
+  } else {
+    m[e] = hash;
+    m[e + 1] = key;
+    m[e + 2] = value;
+  }
+  m[h + USED]++;
+  m[k + DK_USABLE]--;
+  m[k + DK_NENTRIES]++;
+}
+
+/** insertdict (consumes key and value). */
+function insertDict(space: ObjectSpace, h: number, key: number, hash: number, value: number): void {
+  const m = space.mem;
+  if (isUnicodeKind(space, m[h + KEYS]) && m[key + 1] !== T_STR) insertionResize(space, h, false);
+  const ix = lookup(space, h, key, hash);
+  maintainTracking(space, h, key, value);
+  if (ix === EMPTY) {
+    let k = m[h + KEYS];
+    m[k + DK_VERSION] = 0;
+    if (m[k + DK_USABLE] <= 0) {
+      insertionResize(space, h, true);
+      k = m[h + KEYS];
+    }
+    const hashpos = findEmptySlot(space, k, hash);
+    const n = m[k + DK_NENTRIES];
+    setIndex(space, k, hashpos, n);
+    const e = entriesBase(space, k);
+    if (m[k + DK_KIND] !== KIND_GENERAL) {
+      m[e + 2 * n] = key;
+      const v = m[h + VALUES];
+      if (v !== 0) {
+        valuesAddToOrder(space, v, n);
+        m[v + n] = value;
+      } else {
+        m[e + 2 * n + 1] = value;
+      }
+    } else {
+      m[e + 3 * n] = hash;
+      m[e + 3 * n + 1] = key;
+      m[e + 3 * n + 2] = value;
+    }
+    m[h + USED]++;
+    m[k + DK_USABLE]--;
+    m[k + DK_NENTRIES]++;
+    return;
+  }
+  const old = valueOf(space, h, ix);
+  if (old !== value) {
+    const v = m[h + VALUES];
+    if (v !== 0) {
+      m[v + ix] = value;
+      if (old === 0) {
+        valuesAddToOrder(space, v, ix);
+        m[h + USED]++;
+      }
+    } else {
+      m[valueAddr(space, m[h + KEYS], ix)] = value;
+    }
+  }
+  space.xdecref(old);
+  space.decref(key);
+}
+
+/** insertion_resize: to the smallest table of at least used × 3 slots (GROWTH_RATE). */
+function insertionResize(space: ObjectSpace, h: number, unicode: boolean): void {
+  resize(space, h, calculateLog2KeySize(space.mem[h + USED] * 3), unicode);
+}
+
+/** dictresize: a new keys object first, entries moved, then the old keys/values released. */
+function resize(space: ObjectSpace, h: number, log2NewSize: number, unicodeWanted: boolean): void {
+  const m = space.mem;
+  const oldKeys = m[h + KEYS];
+  const oldValues = m[h + VALUES];
+  const unicode = unicodeWanted && isUnicodeKind(space, oldKeys);
+  const k = newKeys(space, log2NewSize, unicode);
+  m[h + KEYS] = k;
+  const numentries = m[h + USED];
+  const newGeneral = m[k + DK_KIND] === KIND_GENERAL;
+  const ne = entriesBase(space, k);
+  const put = (i: number, key: number, value: number): void => {
+    if (newGeneral) {
+      m[ne + 3 * i] = space.hash(key);
+      m[ne + 3 * i + 1] = key;
+      m[ne + 3 * i + 2] = value;
+    } else {
+      m[ne + 2 * i] = key;
+      m[ne + 2 * i + 1] = value;
+    }
+  };
+  if (oldValues !== 0) {
+    // Split → combined: keys are increfed (they stay in the shared keys), values transferred.
+    for (let i = 0; i < numentries; i++) {
+      const index = orderAt(space, oldValues, i);
+      const key = m[keyAddr(space, oldKeys, index)];
+      space.incref(key);
+      put(i, key, m[oldValues + index]);
+    }
+    buildIndices(space, k, numentries);
+    keysDecref(space, oldKeys);
+    m[h + VALUES] = 0;
+    freeValues(space, oldValues);
+  } else {
+    let j = 0;
+    for (let i = 0; j < numentries; i++) {
+      const value = m[valueAddr(space, oldKeys, i)];
+      if (value === 0) continue;
+      put(j++, m[keyAddr(space, oldKeys, i)], value);
+    }
+    buildIndices(space, k, numentries);
+    if (oldKeys === space.emptyKeys) m[oldKeys + DK_REFCNT]--;
+    else releaseKeysBlock(space, oldKeys);
+  }
+  m[k + DK_USABLE] -= numentries;
+  m[k + DK_NENTRIES] = numentries;
+}
+
+/** build_indices_*: entries 0..n-1 hashed into a fresh table. */
+function buildIndices(space: ObjectSpace, k: number, n: number): void {
+  const mask = (1 << space.mem[k + DK_LOG2_SIZE]) - 1;
+  for (let ix = 0; ix < n; ix++) {
+    const hash = entryHash(space, k, ix);
+    let i = hash & mask;
+    for (let perturb = hash >>> 0; getIndex(space, k, i) !== EMPTY; ) {
+      perturb >>>= PERTURB_SHIFT;
+      i = (i * 5 + perturb + 1) & mask;
+    }
+    setIndex(space, k, i, ix);
+  }
+}
+
+// ------------------------------------------------------------------ deletion, clearing, teardown
+
+/** del d[key] (delitem_common); returns false if the key is absent. */
+export function delItem(space: ObjectSpace, h: number, key: number): boolean {
+  const m = space.mem;
+  const hash = space.hash(key);
+  const ix = lookup(space, h, key, hash);
+  if (ix < 0) return false;
+  const old = valueOf(space, h, ix);
+  if (old === 0) return false;
+  const k = m[h + KEYS];
+  const hashpos = lookdictIndex(space, k, hash, ix);
+  m[h + USED]--;
+  const v = m[h + VALUES];
+  if (v !== 0) {
+    m[v + ix] = 0;
+    valuesDeleteFromOrder(space, v, ix);
+  } else {
+    m[k + DK_VERSION] = 0;
+    setIndex(space, k, hashpos, DUMMY);
+    const ka = keyAddr(space, k, ix);
+    const oldKey = m[ka];
+    m[ka] = 0;
+    m[valueAddr(space, k, ix)] = 0;
+    if (m[k + DK_KIND] === KIND_GENERAL) m[ka - 1] = 0;
+    space.decref(oldKey);
+  }
+  space.decref(old);
+  return true;
+}
+
+/** lookdict_index: the table slot holding entry `index`. */
+function lookdictIndex(space: ObjectSpace, k: number, hash: number, index: number): number {
+  const mask = (1 << space.mem[k + DK_LOG2_SIZE]) - 1;
+  let perturb = hash >>> 0;
+  let i = hash & mask;
+  for (;;) {
+    const ix = getIndex(space, k, i);
+    if (ix === index) return i;
+    if (ix === EMPTY) return EMPTY;
+    perturb >>>= PERTURB_SHIFT;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+}
+
+/** PyDict_Clear (dict.clear() and tp_clear): back to Py_EMPTY_KEYS, then release the old table. */
+export function clear(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const oldKeys = m[h + KEYS];
+  const oldValues = m[h + VALUES];
+  if (oldKeys === space.emptyKeys) return;
+  m[space.emptyKeys + DK_REFCNT]++;
+  m[h + KEYS] = space.emptyKeys;
+  m[h + VALUES] = 0;
+  m[h + USED] = 0;
+  if (oldValues !== 0) {
+    const n = m[oldKeys + DK_NENTRIES];
+    for (let i = 0; i < n; i++) {
+      const value = m[oldValues + i];
+      m[oldValues + i] = 0;
+      space.xdecref(value);
+    }
+    freeValues(space, oldValues);
+  }
+  keysDecref(space, oldKeys);
+}
+
+/** dict_dealloc */
+export function dealloc(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const values = m[h + VALUES];
+  const keys = m[h + KEYS];
+  space.untrack(h);
+  if (!space.trashBegin(h)) return;
+  if (values !== 0) {
+    const n = m[keys + DK_NENTRIES];
+    for (let i = 0; i < n; i++) space.xdecref(m[values + i]);
+    freeValues(space, values);
+    keysDecref(space, keys);
+  } else if (keys === space.emptyKeys) {
+    m[keys + DK_REFCNT]--;
+  } else {
+    keysDecref(space, keys);
+  }
+  const b = space.staticBase;
+  if (m[b + DICT_NUMFREE] < DICT_MAXFREELIST) m[b + DICT_FREE + m[b + DICT_NUMFREE]++] = h;
+  else space.gcDel(h);
+  space.trashEnd();
+}
+
+/** dict_traverse: values (and keys of general tables). */
+export function traverse(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  const k = m[h + KEYS];
+  const n = m[k + DK_NENTRIES];
+  space.ensureScratch(2 * n);
+  let count = 0;
+  const v = m[h + VALUES];
+  if (m[k + DK_KIND] !== KIND_GENERAL) {
+    if (v !== 0) count = space.pushReferents(0, v, n, 1);
+    else count = space.pushReferents(0, entriesBase(space, k) + 1, n, 2);
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (m[valueAddr(space, k, i)] === 0) continue;
+      count = space.pushReferent(count, m[valueAddr(space, k, i)]);
+      count = space.pushReferent(count, m[keyAddr(space, k, i)]);
+    }
+  }
+  return count;
+}
+
+/** _PyDict_MaybeUntrack (full collections). */
+export function maybeUntrack(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  if (!space.isTracked(h)) return;
+  const k = m[h + KEYS];
+  const n = m[k + DK_NENTRIES];
+  const v = m[h + VALUES];
+  for (let i = 0; i < n; i++) {
+    const value = v !== 0 ? m[v + i] : m[valueAddr(space, k, i)];
+    if (value === 0) continue;
+    if (space.mayBeTracked(value)) return;
+    if (m[k + DK_KIND] === KIND_GENERAL && space.mayBeTracked(m[keyAddr(space, k, i)])) return;
+  }
+  space.untrack(h);
+}
+
+/** _PyDict_ClearFreeList: dict objects (PyObject_GC_Del), then keys objects (PyObject_Free). */
+export function clearFreeList(space: ObjectSpace): void {
+  const m = space.mem;
+  const b = space.staticBase;
+  while (m[b + DICT_NUMFREE] > 0) space.gcDel(m[b + DICT_FREE + --m[b + DICT_NUMFREE]]);
+  while (m[b + KEYS_NUMFREE] > 0) space.objectFree(m[b + KEYS_FREE + --m[b + KEYS_NUMFREE]]);
+}
+
+/** The live entries, in insertion order: [key, value] handles (borrowed). */
+export function items(space: ObjectSpace, h: number): [number, number][] {
+  const m = space.mem;
+  const k = m[h + KEYS];
+  const v = m[h + VALUES];
+  const out: [number, number][] = [];
+  if (v !== 0) {
+    for (let i = 0; i < m[h + USED]; i++) {
+      const ix = orderAt(space, v, i);
+      out.push([m[keyAddr(space, k, ix)], m[v + ix]]);
+    }
+    return out;
+  }
+  for (let i = 0; i < m[k + DK_NENTRIES]; i++) {
+    const value = m[valueAddr(space, k, i)];
+    if (value !== 0) out.push([m[keyAddr(space, k, i)], value]);
+  }
+  return out;
+}

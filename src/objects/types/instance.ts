@@ -1,0 +1,299 @@
+/**
+ * Instances of classes (Objects/typeobject.c subtype_*, Objects/dictobject.c
+ * inline values; 3.11).
+ *
+ * A class with a `__dict__`: the object is 56 bytes -- a 16-byte pre-header
+ * (values pointer, dict pointer), the GC head, the object header and the
+ * `__weakref__` slot -- and its attributes live in a values array indexed
+ * by the class's shared keys (dict.ts). The first instances of a class get
+ * the largest arrays: the shared keys start with 30 usable slots and every new
+ * instance takes one away (init_inline_values) until one is left. A real
+ * dict object appears only when `__dict__` is asked for, or when an attribute
+ * cannot go into the shared keys.
+ *
+ * A class with `__slots__`: GC head, header, one word per slot; no dict, no
+ * weakrefs unless `__weakref__` is a slot.
+ *
+ *   managed:  h-8 values pointer   h-6 dict   h+2 weakref list
+ *   slots:    h+2.. the slots   (then the weakref list if `__weakref__`)
+ *
+ * Deallocation (subtype_dealloc): untrack; the trashcan; `__del__` once, with
+ * the object tracked again while it runs (it may resurrect it); weakrefs
+ * cleared (callbacks run); slots cleared in order; the dict decref'd or the
+ * values decref'd in index order and their array freed; the object freed.
+ */
+import * as header from '../header.js';
+import type { ObjectSpace } from '../object-space.js';
+import * as typeTable from '../type-table.js';
+import * as dict from './dict.js';
+import * as weakref from './weakref.js';
+
+// Module-local copies of imported constants: V8 compiles a module's own
+// constants into its code, but loads an imported binding at every use.
+const { GC_FINALIZED, GC_FLAGS, GC_HEAD_WORDS, MANAGED_DICT, MANAGED_VALUES } = header;
+const { F_FINALIZE, F_MANAGED_DICT, K_SLOTS } = typeTable;
+
+/** A new instance, tracked, with an empty values array for `__dict__` classes (type_call → object_new). */
+export function newInstance(space: ObjectSpace, type: number): number {
+  const types = space.types;
+  const h = space.gcNew(type, types.basicSizeBytes[type]);
+  const m = space.mem;
+  for (let i = h + 2, end = h + (types.basicSizeBytes[type] >> 2); i < end; i++) m[i] = 0;
+  space.track(h);
+  if ((types.flags[type] & F_MANAGED_DICT) !== 0) {
+    m[h + MANAGED_VALUES] = dict.initInlineValues(space, classKeys(space, type));
+  }
+  return h;
+}
+
+function classKeys(space: ObjectSpace, type: number): number {
+  const cached = space.types.cachedKeys;
+  if (cached[type] === 0) space.setClassKeys(type, dict.newKeysForClass(space));
+  return cached[type];
+}
+
+function slotIndex(space: ObjectSpace, type: number, name: string): number {
+  const i = space.types.classInfo(type).slots.indexOf(name);
+  if (i < 0) throw new TypeError(`'${space.types.names[type]}' object has no slot '${name}' (its __slots__ are ${space.types.classInfo(type).slots.join(', ')})`);
+  return i;
+}
+
+/** obj.name = value (PyObject_GenericSetAttr; `name` an interned str handle). */
+export function setAttr(space: ObjectSpace, h: number, nameText: string, name: number, value: number): void {
+  const m = space.mem;
+  const type = m[h + 1];
+  if (space.types.kind[type] === K_SLOTS) {
+    const slot = h + 2 + slotIndex(space, type, nameText);
+    const old = m[slot];
+    space.incref(value);
+    m[slot] = value;
+    space.xdecref(old);
+    return;
+  }
+  const values = m[h + MANAGED_VALUES];
+  if (values !== 0) {
+    storeInstanceAttribute(space, h, values, name, value);
+    return;
+  }
+  let d = m[h + MANAGED_DICT];
+  if (d === 0) {
+    d = dict.newDict(space);
+    m[h + MANAGED_DICT] = d;
+  }
+  dict.setItem(space, d, name, value);
+}
+
+/** _PyObject_StoreInstanceAttribute: into the values array, or materialise a dict when the key does not fit. */
+function storeInstanceAttribute(space: ObjectSpace, h: number, values: number, name: number, value: number): void {
+  const m = space.mem;
+  const keys = classKeys(space, m[h + 1]);
+  const ix = dict.insertIntoKeys(space, keys, name);
+  if (ix < 0) {
+    const d = dict.fromInstanceValues(space, keys, values);
+    m[h + MANAGED_VALUES] = 0;
+    m[h + MANAGED_DICT] = d;
+    dict.setItem(space, d, name, value);
+    return;
+  }
+  const old = m[values + ix];
+  space.incref(value);
+  m[values + ix] = value;
+  if (old === 0) dict.valuesInsertionOrderAdd(space, values, ix);
+  else space.decref(old);
+}
+
+/** obj.name (a borrowed reference), or 0 when unset. */
+export function getAttr(space: ObjectSpace, h: number, nameText: string, name: number): number {
+  const m = space.mem;
+  const type = m[h + 1];
+  if (space.types.kind[type] === K_SLOTS) return m[h + 2 + slotIndex(space, type, nameText)];
+  const values = m[h + MANAGED_VALUES];
+  if (values !== 0) {
+    const ix = dict.keysStringLookup(space, classKeys(space, type), name);
+    return ix < 0 ? 0 : m[values + ix];
+  }
+  const d = m[h + MANAGED_DICT];
+  return d === 0 ? 0 : dict.getItem(space, d, name);
+}
+
+/** del obj.name; returns whether it was set. */
+export function delAttr(space: ObjectSpace, h: number, nameText: string, name: number): boolean {
+  const m = space.mem;
+  const type = m[h + 1];
+  if (space.types.kind[type] === K_SLOTS) {
+    const slot = h + 2 + slotIndex(space, type, nameText);
+    const old = m[slot];
+    if (old === 0) return false;
+    m[slot] = 0;
+    space.decref(old);
+    return true;
+  }
+  const values = m[h + MANAGED_VALUES];
+  if (values !== 0) {
+    const ix = dict.keysStringLookup(space, classKeys(space, type), name);
+    if (ix < 0 || m[values + ix] === 0) return false;
+    const old = m[values + ix];
+    m[values + ix] = 0;
+    dict.valuesInsertionOrderDelete(space, values, ix);
+    space.decref(old);
+    return true;
+  }
+  const d = m[h + MANAGED_DICT];
+  return d !== 0 && dict.delItem(space, d, name);
+}
+
+/** obj.__dict__ (PyObject_GenericGetDict): materialised from the values on first request. A new reference. */
+export function getDict(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  const type = m[h + 1];
+  if ((space.types.flags[type] & F_MANAGED_DICT) === 0) throw new TypeError(`'${space.types.names[type]}' object has no __dict__`);
+  const values = m[h + MANAGED_VALUES];
+  let d = m[h + MANAGED_DICT];
+  if (values !== 0) {
+    d = dict.fromInstanceValues(space, classKeys(space, type), values);
+    m[h + MANAGED_DICT] = d;
+    m[h + MANAGED_VALUES] = 0;
+  } else if (d === 0) {
+    d = dict.newDict(space);
+    m[h + MANAGED_DICT] = d;
+  }
+  space.incref(d);
+  return d;
+}
+
+/** sys.getsizeof: the pre-header and GC head count, the values array does not. */
+export function sizeOf(space: ObjectSpace, h: number): number {
+  const type = space.mem[h + 1];
+  return space.types.presizeWords[type] * 4 + space.types.basicSizeBytes[type];
+}
+
+/** tp_finalize: the class's `__del__`, run by the caller's protocol (once). */
+export function finalize(space: ObjectSpace, h: number): void {
+  space.types.classInfo(space.mem[h + 1]).finalizer?.(h);
+}
+
+/** subtype_dealloc */
+export function dealloc(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const type = m[h + 1];
+  const flags = space.types.flags[type];
+  space.untrack(h);
+  if (!space.trashBegin(h)) return;
+  if ((flags & F_FINALIZE) !== 0) {
+    space.track(h);
+    if (callFinalizerFromDealloc(space, h)) {
+      space.trashEnd();
+      return; // resurrected
+    }
+    space.untrack(h);
+  }
+  const weaklist = space.types.weaklistOffset[type];
+  if (weaklist !== 0) {
+    weakref.clearWeakRefs(space, h, h + weaklist);
+    if ((flags & F_FINALIZE) !== 0) while (m[h + weaklist] !== 0) weakref.clearRefKeepCallback(space, m[h + weaklist]);
+  }
+  if (space.types.kind[type] === K_SLOTS) {
+    const n = space.types.classInfo(type).slots.length;
+    for (let i = 0; i < n; i++) {
+      const v = m[h + 2 + i];
+      if (v !== 0) {
+        m[h + 2 + i] = 0;
+        space.decref(v);
+      }
+    }
+  } else {
+    const d = m[h + MANAGED_DICT];
+    if (d !== 0) {
+      m[h + MANAGED_DICT] = 0;
+      space.decref(d);
+    } else {
+      freeInstanceAttributes(space, h);
+    }
+  }
+  space.gcDel(h);
+  space.trashEnd();
+}
+
+/**
+ * PyObject_CallFinalizerFromDealloc: the object is briefly alive again (refcount
+ * 1) while tp_finalize runs; true if the finalizer kept a reference (resurrection).
+ */
+export function callFinalizerFromDealloc(space: ObjectSpace, h: number): boolean {
+  const m = space.mem;
+  m[h] = 1;
+  const flagsWord = h - GC_HEAD_WORDS + GC_FLAGS;
+  if ((m[flagsWord] & GC_FINALIZED) === 0) {
+    space.finalize(h);
+    m[flagsWord] |= GC_FINALIZED;
+  }
+  m[h]--;
+  return m[h] !== 0;
+}
+
+/** _PyObject_FreeInstanceAttributes: decref the values in index order, free the array. */
+function freeInstanceAttributes(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const values = m[h + MANAGED_VALUES];
+  if (values === 0) return;
+  m[h + MANAGED_VALUES] = 0;
+  const n = dict.keysEntries(space, classKeys(space, m[h + 1]));
+  for (let i = 0; i < n; i++) space.xdecref(m[values + i]);
+  dict.freeValues(space, values);
+}
+
+/** subtype_traverse: slots, the inline values or the dict (and the type, not simulated). */
+export function traverse(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  const type = m[h + 1];
+  let count = 0;
+  if (space.types.kind[type] === K_SLOTS) {
+    const n = space.types.classInfo(type).slots.length;
+    space.ensureScratch(n);
+    count = space.pushReferents(0, h + 2, n, 1);
+  } else {
+    const values = m[h + MANAGED_VALUES];
+    if (values !== 0) {
+      const n = dict.keysEntries(space, classKeys(space, type));
+      space.ensureScratch(n + 1);
+      count = space.pushReferents(0, values, n, 1);
+    } else {
+      space.ensureScratch(1);
+      count = space.pushReferent(count, m[h + MANAGED_DICT]);
+    }
+  }
+  space.lastVisited++; // Py_VISIT(type): the heap type object
+  return count;
+}
+
+/** subtype_clear: slots, then the inline values (the array stays) or the dict. */
+export function clear(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const type = m[h + 1];
+  if (space.types.kind[type] === K_SLOTS) {
+    const n = space.types.classInfo(type).slots.length;
+    for (let i = 0; i < n; i++) {
+      const v = m[h + 2 + i];
+      if (v !== 0) {
+        m[h + 2 + i] = 0;
+        space.decref(v);
+      }
+    }
+    return;
+  }
+  const values = m[h + MANAGED_VALUES];
+  if (values !== 0) {
+    const n = dict.keysEntries(space, classKeys(space, type));
+    for (let i = 0; i < n; i++) {
+      const v = m[values + i];
+      if (v !== 0) {
+        m[values + i] = 0;
+        space.decref(v);
+      }
+    }
+  }
+  const d = m[h + MANAGED_DICT];
+  if (d !== 0) {
+    m[h + MANAGED_DICT] = 0;
+    space.decref(d);
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * list (Objects/listobject.c, 3.11): a 56-byte GC object (with the GC head)
+ * and a separate PyMem array of 8 bytes per allocated slot. Up to 80 dead
+ * list objects wait on a free list (their arrays are always freed).
+ *
+ * list_resize keeps the array while allocated/2 <= newsize <= allocated;
+ * otherwise it reallocates to (newsize + newsize/8 + 6) & ~3 slots, or to
+ * (newsize + 3) & ~3 when that over-allocation would not cover the growth,
+ * and to 0 bytes (not a free: PyMem_Realloc(p, 0)) when the list empties.
+ *
+ *   h+2 size (ob_size)   h+3 the item array (0 when none)   h+4 allocated
+ */
+import type { ObjectSpace } from '../object-space.js';
+import * as staticArea from '../static-area.js';
+import * as typeTable from '../type-table.js';
+
+// Module-local copies of imported constants: V8 compiles a module's own
+// constants into its code, but loads an imported binding at every use.
+const { LIST_FREE, LIST_MAXFREELIST, LIST_NUMFREE } = staticArea;
+const { T_LIST } = typeTable;
+
+export const SIZE = 2;
+export const ITEMS = 3;
+export const ALLOCATED = 4;
+/** sizeof(PyListObject); with the GC head, a 56-byte block. */
+const BASIC_BYTES = 40;
+const GC_HEAD_BYTES = 16;
+const POINTER_BYTES = 8;
+
+/** PyList_New(n): a tracked list of n NULL items. */
+export function newList(space: ObjectSpace, n: number): number {
+  const m = space.mem;
+  const b = space.staticBase;
+  let h: number;
+  if (m[b + LIST_NUMFREE] > 0) {
+    h = m[b + LIST_FREE + --m[b + LIST_NUMFREE]];
+    space.newReference(h);
+  } else {
+    h = space.gcNew(T_LIST, BASIC_BYTES);
+  }
+  m[h + ITEMS] = n > 0 ? space.objectCalloc(n, POINTER_BYTES) : 0;
+  m[h + SIZE] = n;
+  m[h + ALLOCATED] = n;
+  space.track(h);
+  return h;
+}
+
+/** BUILD_LIST / _PyList_FromArraySteal: a list of these items (new references taken here). */
+export function fromItems(space: ObjectSpace, items: ArrayLike<number>): number {
+  const h = newList(space, items.length);
+  const m = space.mem;
+  const array = m[h + ITEMS];
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i];
+    space.incref(x);
+    m[array + i] = x;
+  }
+  return h;
+}
+
+export function size(space: ObjectSpace, h: number): number {
+  return space.mem[h + SIZE];
+}
+
+/** sys.getsizeof: the object and 8 bytes per allocated slot. */
+export function sizeOf(space: ObjectSpace, h: number): number {
+  return GC_HEAD_BYTES + BASIC_BYTES + POINTER_BYTES * space.mem[h + ALLOCATED];
+}
+
+/** list_resize */
+export function resize(space: ObjectSpace, h: number, newsize: number): void {
+  const m = space.mem;
+  const allocated = m[h + ALLOCATED];
+  if (allocated >= newsize && newsize >= allocated >> 1) {
+    m[h + SIZE] = newsize;
+    return;
+  }
+  let newAllocated = (newsize + (newsize >> 3) + 6) & ~3;
+  if (newsize - m[h + SIZE] > newAllocated - newsize) newAllocated = (newsize + 3) & ~3;
+  if (newsize === 0) newAllocated = 0;
+  m[h + ITEMS] = space.objectRealloc(m[h + ITEMS], newAllocated * POINTER_BYTES);
+  m[h + SIZE] = newsize;
+  m[h + ALLOCATED] = newAllocated;
+}
+
+/** list.append(item) (_PyList_AppendTakeRef, with a new reference taken here). */
+export function append(space: ObjectSpace, h: number, item: number): void {
+  const m = space.mem;
+  const n = m[h + SIZE];
+  space.incref(item);
+  if (m[h + ALLOCATED] > n) {
+    m[m[h + ITEMS] + n] = item;
+    m[h + SIZE] = n + 1;
+    return;
+  }
+  resize(space, h, n + 1);
+  m[m[h + ITEMS] + n] = item;
+}
+
+/** list.insert(index, item) (ins1). */
+export function insert(space: ObjectSpace, h: number, index: number, item: number): void {
+  const m = space.mem;
+  const n = m[h + SIZE];
+  let where = index < 0 ? Math.max(0, n + index) : Math.min(index, n);
+  resize(space, h, n + 1);
+  const items = m[h + ITEMS];
+  m.copyWithin(items + where + 1, items + where, items + n);
+  space.incref(item);
+  m[items + where] = item;
+  where++;
+}
+
+/** l[i] (a borrowed reference). */
+export function getItem(space: ObjectSpace, h: number, index: number): number {
+  const m = space.mem;
+  return m[m[h + ITEMS] + normalize(m[h + SIZE], index)];
+}
+
+/** l[i] = item (list_ass_item: the new item in, then the old one decref'd). */
+export function setItem(space: ObjectSpace, h: number, index: number, item: number): void {
+  const m = space.mem;
+  const slot = m[h + ITEMS] + normalize(m[h + SIZE], index);
+  const old = m[slot];
+  space.incref(item);
+  m[slot] = item;
+  space.xdecref(old);
+}
+
+/** list.pop(index=-1): returns the item, a reference the caller now owns. */
+export function pop(space: ObjectSpace, h: number, index = -1): number {
+  const m = space.mem;
+  const n = m[h + SIZE];
+  if (n === 0) throw new RangeError('pop from empty list');
+  const i = normalize(n, index);
+  const items = m[h + ITEMS];
+  const item = m[items + i];
+  if (i === n - 1) {
+    resize(space, h, n - 1);
+    return item;
+  }
+  m.copyWithin(items + i, items + i + 1, items + n);
+  resize(space, h, n - 1);
+  return item;
+}
+
+/** list.clear() and tp_clear (_list_clear): empty first, then decref the items, last first. */
+export function clear(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const items = m[h + ITEMS];
+  if (items === 0) return;
+  let i = m[h + SIZE];
+  m[h + SIZE] = 0;
+  m[h + ITEMS] = 0;
+  m[h + ALLOCATED] = 0;
+  while (--i >= 0) space.xdecref(m[items + i]);
+  space.objectFree(items);
+}
+
+/** list_dealloc */
+export function dealloc(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  space.untrack(h);
+  if (!space.trashBegin(h)) return;
+  const items = m[h + ITEMS];
+  if (items !== 0) {
+    for (let i = m[h + SIZE] - 1; i >= 0; i--) space.xdecref(m[items + i]);
+    space.objectFree(items);
+  }
+  const b = space.staticBase;
+  if (m[b + LIST_NUMFREE] < LIST_MAXFREELIST) {
+    m[b + LIST_FREE + m[b + LIST_NUMFREE]++] = h;
+  } else {
+    space.gcDel(h);
+  }
+  space.trashEnd();
+}
+
+/** list_traverse: the items from the last to the first. */
+export function traverse(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  const n = m[h + SIZE];
+  const items = m[h + ITEMS];
+  space.ensureScratch(n);
+  return space.pushReferents(0, items + n - 1, n, -1);
+}
+
+/** _PyList_ClearFreeList: newest first. */
+export function clearFreeList(space: ObjectSpace): void {
+  const m = space.mem;
+  const b = space.staticBase;
+  while (m[b + LIST_NUMFREE] > 0) space.gcDel(m[b + LIST_FREE + --m[b + LIST_NUMFREE]]);
+}
+
+function normalize(n: number, index: number): number {
+  const i = index < 0 ? n + index : index;
+  if (i < 0 || i >= n) throw new RangeError('list index out of range');
+  return i;
+}

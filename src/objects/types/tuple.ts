@@ -1,0 +1,144 @@
+/**
+ * tuple (Objects/tupleobject.c, 3.11): a GC object of 24 + 8n bytes (40 + 8n
+ * with the GC head), items inline. Dead tuples of 1..20 items go to one free
+ * list per length (up to 2000 each, linked through item 0), but only lengths
+ * 1..19 are taken back out (maybe_freelist_pop tests size < 20 while
+ * maybe_freelist_push accepts 20), so 20-tuples pile up until a full
+ * collection empties the lists. Tuples are tracked from creation; every
+ * collection untracks those holding no container (_PyTuple_MaybeUntrack).
+ *
+ *   h+2 size   h+3.. items
+ */
+import type { ObjectSpace } from '../object-space.js';
+import * as staticArea from '../static-area.js';
+import * as typeTable from '../type-table.js';
+
+// Module-local copies of imported constants: V8 compiles a module's own
+// constants into its code, but loads an imported binding at every use.
+const { TUPLE_FREE_HEADS, TUPLE_MAXFREELIST, TUPLE_NFREELISTS, TUPLE_NUMFREE } = staticArea;
+const { T_TUPLE } = typeTable;
+
+export const SIZE = 2;
+export const ITEMS = 3;
+/** sizeof(PyTupleObject) - sizeof(PyObject *): refcount, type, size. */
+const BASIC_BYTES = 24;
+
+/** tuple_alloc + _PyObject_GC_TRACK: a tracked tuple with `n` NULL items (n > 0), or the empty tuple. */
+export function newTuple(space: ObjectSpace, n: number): number {
+  if (n === 0) {
+    space.incref(space.emptyTuple);
+    return space.emptyTuple;
+  }
+  const m = space.mem;
+  const b = space.staticBase;
+  let h = 0;
+  if (n < TUPLE_NFREELISTS) {
+    h = m[b + TUPLE_FREE_HEADS + n - 1];
+    if (h !== 0) {
+      m[b + TUPLE_FREE_HEADS + n - 1] = m[h + ITEMS];
+      m[b + TUPLE_NUMFREE + n - 1]--;
+      space.newReference(h);
+    }
+  }
+  if (h === 0) {
+    h = space.gcNew(T_TUPLE, BASIC_BYTES + 8 * n);
+    m[h + SIZE] = n;
+  }
+  // A loop: TypedArray.fill costs more than a few stores for the short spans here.
+  for (let i = h + ITEMS, end = h + ITEMS + n; i < end; i++) m[i] = 0;
+  space.track(h);
+  return h;
+}
+
+/** BUILD_TUPLE: a tuple of these items (new references taken here). */
+export function fromItems(space: ObjectSpace, items: ArrayLike<number>): number {
+  const h = newTuple(space, items.length);
+  const m = space.mem;
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i];
+    space.incref(x);
+    m[h + ITEMS + i] = x;
+  }
+  return h;
+}
+
+export function size(space: ObjectSpace, h: number): number {
+  return space.mem[h + SIZE];
+}
+
+export function sizeOf(space: ObjectSpace, h: number): number {
+  return 16 + BASIC_BYTES + 8 * space.mem[h + SIZE];
+}
+
+/** tupledealloc */
+export function dealloc(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const n = m[h + SIZE];
+  space.untrack(h);
+  if (!space.trashBegin(h)) return;
+  for (let i = n - 1; i >= 0; i--) space.xdecref(m[h + ITEMS + i]);
+  const b = space.staticBase;
+  if (n <= TUPLE_NFREELISTS && m[b + TUPLE_NUMFREE + n - 1] < TUPLE_MAXFREELIST) {
+    m[h + ITEMS] = m[b + TUPLE_FREE_HEADS + n - 1];
+    m[b + TUPLE_FREE_HEADS + n - 1] = h;
+    m[b + TUPLE_NUMFREE + n - 1]++;
+  } else {
+    space.gcDel(h);
+  }
+  space.trashEnd();
+}
+
+/** tupletraverse: the items from the last to the first. */
+export function traverse(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  const n = m[h + SIZE];
+  space.ensureScratch(n);
+  return space.pushReferents(0, h + ITEMS + n - 1, n, -1);
+}
+
+/** _PyTuple_MaybeUntrack: untracked when no item may be a tracked container. */
+export function maybeUntrack(space: ObjectSpace, h: number): void {
+  const m = space.mem;
+  const n = m[h + SIZE];
+  for (let i = 0; i < n; i++) {
+    const item = m[h + ITEMS + i];
+    if (item === 0 || space.mayBeTracked(item)) return;
+  }
+  space.untrack(h);
+}
+
+/** maybe_freelist_clear: free every listed tuple (PyObject_GC_Del). */
+export function clearFreeList(space: ObjectSpace): void {
+  const m = space.mem;
+  const b = space.staticBase;
+  for (let i = 0; i < TUPLE_NFREELISTS; i++) {
+    let h = m[b + TUPLE_FREE_HEADS + i];
+    m[b + TUPLE_FREE_HEADS + i] = 0;
+    m[b + TUPLE_NUMFREE + i] = 0;
+    while (h !== 0) {
+      const next = m[h + ITEMS];
+      space.gcDel(h);
+      h = next;
+    }
+  }
+}
+
+export function freeListCounts(space: ObjectSpace): number[] {
+  const b = space.staticBase;
+  return Array.from({ length: TUPLE_NFREELISTS }, (_, i) => space.mem[b + TUPLE_NUMFREE + i]);
+}
+
+export function hash(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  let x = 0x345678 | 0;
+  for (let i = 0; i < m[h + SIZE]; i++) x = Math.imul(x ^ space.hash(m[h + ITEMS + i]), 1000003);
+  return x === -1 ? -2 : x;
+}
+
+export function equals(space: ObjectSpace, a: number, b: number): boolean {
+  const m = space.mem;
+  const n = m[a + SIZE];
+  if (n !== m[b + SIZE]) return false;
+  for (let i = 0; i < n; i++) if (!space.equals(m[a + ITEMS + i], m[b + ITEMS + i])) return false;
+  return true;
+}
