@@ -1,0 +1,171 @@
+/**
+ * The Prometheus exposition of a running service (`/metrics`), with DESIGN.md's
+ * metric names under the `pyheap_` prefix in base units. The supervisor
+ * aggregates its threads' figures itself -- prom-client aggregates cluster
+ * workers, not threads -- by reading each worker's shared memory at scrape
+ * time. The `worker` label is the slot index, never a thread id, so label
+ * cardinality stays bounded across recycles. Latencies are histograms.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ProcessStats } from '../process/py-process.js';
+
+/** Seconds: from a millisecond to a minute and a half. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 90];
+
+export interface ServiceFigures {
+  /** Per slot: its figures, and its state name. */
+  workers: { stats: ProcessStats; state: string }[];
+  queueDepth: number;
+  jobs: { enqueued: number; completed: number; failed: number; retried: number; duplicated: number };
+  restarts: ReadonlyMap<string, number>;
+  capacityLostSeconds: number;
+  workersReady: number;
+  simulationLagSeconds: number;
+  totalRssBytes: number;
+}
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  private readonly latency: Histogram<'kind'>;
+  private server: Server | null = null;
+
+  constructor(figures: () => ServiceFigures) {
+    const r = this.registry;
+    const perWorker = (name: string, help: string, pick: (s: ProcessStats) => number): void => {
+      new Gauge({
+        name: `pyheap_${name}`,
+        help,
+        labelNames: ['worker'],
+        registers: [r],
+        collect() {
+          this.reset();
+          figures().workers.forEach((w, slot) => this.set({ worker: String(slot) }, pick(w.stats)));
+        },
+      });
+    };
+    perWorker('rss_bytes', 'Resident memory of the simulated worker process.', (s) => s.rssBytes);
+    perWorker('peak_rss_bytes', 'High-water mark of rss_bytes (ru_maxrss) of the current process.', (s) => s.peakRssBytes);
+    perWorker('shared_bytes', 'Pages still shared copy-on-write with a preloading master.', (s) => s.sharedBytes);
+    perWorker('private_bytes', 'rss_bytes minus shared_bytes.', (s) => s.privateBytes);
+    perWorker('arena_bytes', 'pymalloc arenas held, bytes.', (s) => s.arenaBytes);
+    perWorker('arenas', 'pymalloc arenas held.', (s) => s.arenas);
+    perWorker('pools_used', 'pymalloc pools holding at least one block.', (s) => s.poolsUsed);
+    perWorker('live_bytes', 'Bytes in allocated blocks (pymalloc and raw).', (s) => s.liveBytes);
+    perWorker('fragmentation_ratio', '1 - live bytes / allocator footprint.', (s) => s.fragmentation);
+    // Per-process totals restart at zero when a worker is recycled: exposed as gauges of the current process.
+    perWorker('process_allocations', 'Objects allocated by the current process of the slot.', (s) => s.allocationsTotal);
+    perWorker('process_deallocations', 'Objects freed by the current process of the slot.', (s) => s.deallocationsTotal);
+    perWorker('process_requests_served', 'Requests served by the current process of the slot.', (s) => s.requestsServed);
+    perWorker('gc_pause_seconds_max', 'Longest collection of the current process.', (s) => s.gcPauseSecondsMax);
+    new Gauge({
+      name: 'pyheap_process_gc_collections',
+      help: 'Collections by generation of the current process of the slot.',
+      labelNames: ['worker', 'generation'],
+      registers: [r],
+      collect() {
+        this.reset();
+        figures().workers.forEach((w, slot) => w.stats.gcCollections.forEach((n, g) => this.set({ worker: String(slot), generation: String(g) }, n)));
+      },
+    });
+    new Gauge({
+      name: 'pyheap_worker_state',
+      help: '1 for the state the worker is in (booting, idle, busy, draining, dead).',
+      labelNames: ['worker', 'state'],
+      registers: [r],
+      collect() {
+        this.reset();
+        figures().workers.forEach((w, slot) => this.set({ worker: String(slot), state: w.state }, 1));
+      },
+    });
+    const service = (name: string, help: string, pick: (f: ServiceFigures) => number): void => {
+      new Gauge({
+        name: `pyheap_${name}`,
+        help,
+        registers: [r],
+        collect() {
+          this.set(pick(figures()));
+        },
+      });
+    };
+    service('queue_depth', 'Jobs waiting in the queue.', (f) => f.queueDepth);
+    service('workers_ready', 'Workers idle or busy (not booting, draining or dead).', (f) => f.workersReady);
+    service('simulation_lag_seconds', 'How far the simulator fell behind the modelled clock at worst (modelled seconds).', (f) => f.simulationLagSeconds);
+    service('capacity_lost_seconds', 'Worker-seconds spent booting or waiting for a replacement.', (f) => f.capacityLostSeconds);
+    service('total_rss_bytes', 'Memory the container is charged: the master, and each worker without pages shared with it.', (f) => f.totalRssBytes);
+    const jobs = (name: keyof ServiceFigures['jobs'], help: string): void => {
+      let last = 0;
+      new Counter({
+        name: `pyheap_jobs_${name}_total`,
+        help,
+        registers: [r],
+        collect() {
+          const v = figures().jobs[name];
+          if (v > last) this.inc(v - last);
+          last = Math.max(last, v);
+        },
+      });
+    };
+    jobs('enqueued', 'Jobs added to the queue (all producers of the run).');
+    jobs('completed', 'Jobs completed.');
+    jobs('failed', 'Jobs failed for good (out of attempts, malformed, stalled too often).');
+    jobs('retried', 'Executions that were retries.');
+    jobs('duplicated', 'Executions whose result BullMQ did not keep (the job ran again elsewhere).');
+    const restartTotals = new Map<string, number>();
+    new Counter({
+      name: 'pyheap_restarts_total',
+      help: 'Worker exits by reason.',
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        for (const [reason, n] of figures().restarts) {
+          const last = restartTotals.get(reason) ?? 0;
+          if (n > last) this.inc({ reason }, n - last);
+          restartTotals.set(reason, Math.max(last, n));
+        }
+      },
+    });
+    this.latency = new Histogram({
+      name: 'pyheap_latency_seconds',
+      help: 'Request latency by kind: wait (queued), service, total.',
+      labelNames: ['kind'],
+      buckets: LATENCY_BUCKETS,
+      registers: [r],
+    });
+  }
+
+  /** A completed request's latencies (modelled seconds). */
+  observe(waitS: number, serviceS: number, totalS: number): void {
+    this.latency.observe({ kind: 'wait' }, waitS);
+    this.latency.observe({ kind: 'service' }, serviceS);
+    this.latency.observe({ kind: 'total' }, totalS);
+  }
+
+  /** Serves /metrics on host:port (127.0.0.1 unless told otherwise); resolves with the port bound. */
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    const server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end('not found: the metrics are at /metrics\n');
+        return;
+      }
+      this.registry
+        .metrics()
+        .then((text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text))
+        .catch((e: Error) => res.writeHead(500).end(`${e.message}\n`));
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

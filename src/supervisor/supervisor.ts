@@ -1,0 +1,584 @@
+/**
+ * ★ Start here: the real-time supervisor -- Gunicorn's arbiter, Celery's
+ * prefork parent. It spawns one worker thread per simulated Python worker
+ * process (workers/py-worker.ts), consumes the run's BullMQ queue over one
+ * long-lived consumer, and hands each job to an idle simulated worker (a
+ * random one, as processes racing on accept() are); the worker does the
+ * request's object work on its heap and the supervisor completes the job when
+ * the request's modelled service time has passed (divided by the time scale).
+ * The recycle policy (src/policy) decides graceful exits, aborts and kills;
+ * the master replaces workers one at a time; every figure goes to the same
+ * RunRecorder the virtual-time engine fills, read from the workers' shared
+ * memory at the sample interval.
+ *
+ * Times inside are modelled seconds: wall time since start × time scale.
+ */
+import { RunRecorder, type WorkerStatsSource } from '../engine/run-recorder.js';
+import { CrashLoopBackOff, OOM_ALL, OOM_NONE } from '../policy/container.js';
+import { defersRecycle } from '../policy/guards.js';
+import type { RecyclePolicy, Verdict, WorkerFacts, WorkerLimits } from '../policy/policy.js';
+import type { ProcessStats } from '../process/py-process.js';
+import { jobDataSchema, type JobResult } from '../protocol/job.js';
+import type { SimulationPlan } from '../scenario/plan.js';
+import { Rng } from '../sim/rng.js';
+import { JobConsumer, type QueueAddress, type QueueJob, type RunCounters, type StallSettings, UnrecoverableError } from '../transport/bullmq/queue.js';
+import { WorkerHandle } from './worker-handle.js';
+
+const DEAD = 0;
+const BOOTING = 1;
+const IDLE = 2;
+const BUSY = 3;
+
+export interface SupervisorOptions {
+  plan: SimulationPlan;
+  /** The scenario as parsed from its file: each worker thread compiles it again. */
+  scenario: unknown;
+  scenarioPath: string;
+  address: QueueAddress;
+  /** Modelled seconds per wall second (10: a 1 s request completes after 100 ms). */
+  timeScale: number;
+  stall: StallSettings;
+  counters: RunCounters;
+  sink: { sample(line: object): void; event(line: object): void };
+  /** The master's resident memory (an interpreter; the app too when it preloads). */
+  masterRssBytes: number;
+}
+
+class Facts implements WorkerFacts {
+  readonly slot: number;
+  spawnedAtS = 0;
+  readyAtS: number | null = null;
+  requestsStarted = 0;
+  busySinceS: number | null = null;
+  rssBytes = 0;
+  peakRssBytes = 0;
+  sampledRssBytes = 0;
+  drainingSinceS: number | null = null;
+  abortedAtS: number | null = null;
+  constructor(slot: number) {
+    this.slot = slot;
+  }
+}
+
+/** The job a busy slot is running, and how to end the BullMQ processor call waiting on it. */
+interface Running {
+  job: QueueJob;
+  endpoint: number;
+  arrivalS: number;
+  startedS: number;
+  serviceS: number;
+  timer: NodeJS.Timeout | null;
+  resolve(result: JobResult): void;
+  reject(error: Error): void;
+}
+
+export class Supervisor {
+  readonly recorder: RunRecorder;
+  private readonly o: SupervisorOptions;
+  private readonly policy: RecyclePolicy;
+  private readonly n: number;
+  private readonly t0 = performance.now();
+  private consumer: JobConsumer | null = null;
+
+  private readonly state: Int8Array;
+  private readonly handles: (WorkerHandle | null)[];
+  private readonly incarnation: Int32Array;
+  private readonly facts: Facts[];
+  private readonly limits: WorkerLimits[];
+  private readonly leaving: (Verdict | null)[];
+  private readonly running: (Running | null)[];
+  private readonly slotRng: Rng[];
+  private readonly rssSampleAt: Float64Array;
+  private readonly timers: (NodeJS.Timeout | null)[];
+  private readonly endpointIndex: Map<string, number>;
+  private readonly dispatchRng: Rng;
+  private readonly masterRng: Rng;
+  /** Processor calls waiting for an idle worker, oldest first. */
+  private readonly waiting: ((slot: number) => void)[] = [];
+  private readonly spawnQueue: number[] = [];
+  private masterFreeAtWall = 0;
+  private masterBusy = false;
+  private lastGracefulRecycleAt = -Infinity;
+  private containerUp = true;
+  private readonly backOff = new CrashLoopBackOff();
+  private checkTimer: NodeJS.Timeout | null = null;
+  private sampleTimer: NodeJS.Timeout | null = null;
+  private stopping = false;
+  /** Wall-clock lag of the simulation behind the modelled clock (s, modelled), summed and the largest. */
+  lagSumS = 0;
+  lagMaxS = 0;
+  executionsCompleted = 0;
+  private queueDepth = 0;
+
+  constructor(options: SupervisorOptions) {
+    this.o = options;
+    this.policy = options.plan.policy;
+    const n = options.plan.workers;
+    this.n = n;
+    const root = new Rng(options.plan.seed);
+    this.dispatchRng = root.stream('dispatch');
+    this.masterRng = root.stream('master');
+    this.state = new Int8Array(n);
+    this.handles = new Array<WorkerHandle | null>(n).fill(null);
+    this.incarnation = new Int32Array(n);
+    this.facts = Array.from({ length: n }, (_, slot) => new Facts(slot));
+    this.limits = new Array<WorkerLimits>(n).fill({ maxRequests: 0 });
+    this.leaving = new Array<Verdict | null>(n).fill(null);
+    this.running = new Array<Running | null>(n).fill(null);
+    this.slotRng = Array.from({ length: n }, (_, slot) => root.stream(`worker-${slot}`));
+    this.rssSampleAt = new Float64Array(n).fill(Infinity);
+    this.timers = new Array<NodeJS.Timeout | null>(n).fill(null);
+    this.endpointIndex = new Map(options.plan.endpoints.map((e, i) => [e.name, i]));
+    const source: WorkerStatsSource = {
+      stats: (slot) => this.stats(slot),
+      rssBytes: (slot) => this.handles[slot]?.rssBytes() ?? 0,
+      sharedBytes: (slot) => this.handles[slot]?.pageFigures()?.sharedBytes ?? 0,
+    };
+    this.recorder = new RunRecorder(options.plan, source, options.masterRssBytes);
+  }
+
+  /** Modelled seconds since the supervisor started. */
+  now(): number {
+    return ((performance.now() - this.t0) / 1000) * this.o.timeScale;
+  }
+
+  private wallMsFor(modelledS: number): number {
+    return (modelledS / this.o.timeScale) * 1000;
+  }
+
+  /** Boots every worker, then starts consuming. */
+  async start(): Promise<void> {
+    for (let slot = 0; slot < this.n; slot++) this.requestSpawn(slot);
+    if (Number.isFinite(this.policy.checkIntervalS)) {
+      this.checkTimer = setInterval(() => this.onPeriodicCheck(), this.wallMsFor(this.policy.checkIntervalS));
+    }
+    this.sampleTimer = setInterval(() => this.onSample(), this.wallMsFor(this.o.plan.sampleIntervalS));
+    this.onSample();
+    this.consumer = new JobConsumer(this.o.address, this.n, this.o.stall, (job) => this.process(job), {
+      onFinalFailure: (job, error) => {
+        this.o.counters.add('failed');
+        this.recorder.onFailed();
+        this.o.sink.event({ t: this.now(), type: 'job_failed', job: job?.id ?? null, reason: error.message });
+      },
+      onStalled: (jobId) => {
+        this.o.counters.add('stalled');
+        this.o.sink.event({ t: this.now(), type: 'job_stalled', job: jobId });
+      },
+      onError: (error) => this.o.sink.event({ t: this.now(), type: 'transport_error', message: error.message }),
+    });
+    await this.consumer.ready();
+  }
+
+  /** Queue depth as last read (the caller refreshes it). */
+  setQueueDepth(depth: number): void {
+    this.queueDepth = depth;
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  /** BullMQ's processor: one job, from validation to its modelled completion. */
+  private async process(job: QueueJob): Promise<JobResult> {
+    const parsed = jobDataSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ')}`);
+    const endpoint = this.endpointIndex.get(parsed.data.endpoint);
+    if (endpoint === undefined) throw new UnrecoverableError(`unknown endpoint "${parsed.data.endpoint}"`);
+    if (job.attemptsMade > 0) {
+      this.o.counters.add('retried');
+      this.recorder.onRetried();
+    }
+    const slot = await this.takeIdle();
+    const arrivalS = ((parsed.data.enqueuedAtMs - (performance.timeOrigin + this.t0)) / 1000) * this.o.timeScale;
+    return new Promise<JobResult>((resolve, reject) => this.startRequest(slot, job, endpoint, arrivalS, resolve, reject));
+  }
+
+  private takeIdle(): Promise<number> {
+    const idle: number[] = [];
+    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === IDLE && this.leaving[slot] === null) idle.push(slot);
+    if (idle.length > 0) {
+      const slot = idle[idle.length === 1 ? 0 : this.dispatchRng.int(0, idle.length - 1)];
+      this.state[slot] = BUSY;
+      return Promise.resolve(slot);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** A worker became idle: the oldest waiting job gets it. */
+  private release(slot: number): void {
+    const next = this.waiting.shift();
+    if (next === undefined) {
+      this.state[slot] = IDLE;
+      void this.handles[slot]?.setState('idle').catch(() => {});
+      return;
+    }
+    this.state[slot] = BUSY;
+    next(slot);
+  }
+
+  private startRequest(slot: number, job: QueueJob, endpoint: number, arrivalS: number, resolve: (r: JobResult) => void, reject: (e: Error) => void): void {
+    const handle = this.handles[slot];
+    if (handle === null || !handle.alive) {
+      reject(new Error('the worker died before the request started'));
+      return;
+    }
+    const startedS = this.now();
+    const startedWall = performance.now();
+    const facts = this.facts[slot];
+    facts.requestsStarted++;
+    facts.busySinceS = startedS;
+    const running: Running = { job, endpoint, arrivalS, startedS, serviceS: 0, timer: null, resolve, reject };
+    this.running[slot] = running;
+    const verdict = this.policy.onRequestStart(this.updateFacts(slot), this.limits[slot], startedS);
+    void handle.setState('busy').catch(() => {});
+    handle
+      .handle(endpoint)
+      .then((result) => {
+        if (this.running[slot] !== running) return; // killed meanwhile
+        running.serviceS = result.serviceS;
+        this.recorder.onStart(startedS - arrivalS, arrivalS, result);
+        for (const e of result.gcEvents) this.o.sink.event({ t: this.now(), type: 'gc', slot, generation: e.generation, collected: e.collected, pause_seconds: e.pauseS });
+        const dueWall = startedWall + this.wallMsFor(result.serviceS);
+        const lateMs = performance.now() - dueWall;
+        if (lateMs > 0) {
+          const lagS = (lateMs / 1000) * this.o.timeScale;
+          this.lagSumS += lagS;
+          if (lagS > this.lagMaxS) this.lagMaxS = lagS;
+        }
+        running.timer = setTimeout(() => this.complete(slot, running), Math.max(0, dueWall - performance.now()));
+        if (verdict !== null) this.apply(slot, verdict);
+        this.armTimer(slot);
+        this.checkContainerMemory();
+      })
+      .catch((e: Error) => {
+        if (this.running[slot] !== running) return;
+        this.crash(slot, e);
+      });
+  }
+
+  private complete(slot: number, running: Running): void {
+    if (this.running[slot] !== running) return;
+    this.running[slot] = null;
+    const now = this.now();
+    this.executionsCompleted++;
+    this.recorder.onComplete(running.arrivalS, now - running.arrivalS, running.serviceS);
+    this.o.counters.add('completed');
+    running.resolve({ slot, incarnation: this.incarnation[slot], serviceS: running.serviceS, waitS: running.startedS - running.arrivalS });
+    const facts = this.updateFacts(slot);
+    facts.busySinceS = null;
+    if (Number.isFinite(this.policy.rssSampleIntervalS)) facts.sampledRssBytes = facts.rssBytes;
+    this.state[slot] = IDLE;
+    const verdict = this.policy.onRequestEnd(facts, this.limits[slot], now);
+    if (verdict !== null) this.apply(slot, verdict);
+    if (this.state[slot] !== IDLE) return;
+    if (this.leaving[slot] !== null) {
+      this.exit(slot, this.leaving[slot]!);
+      return;
+    }
+    this.release(slot);
+  }
+
+  // ------------------------------------------------------------------ verdicts
+
+  private apply(slot: number, verdict: Verdict): void {
+    if (this.state[slot] === DEAD) return;
+    switch (verdict.mode) {
+      case 'kill':
+        this.kill(slot, verdict);
+        return;
+      case 'abort':
+        // SIGABRT in Python code: the request ends with an error, the worker exits.
+        this.facts[slot].abortedAtS = this.now();
+        this.kill(slot, verdict);
+        return;
+      case 'graceful':
+        if (this.leaving[slot] !== null) return;
+        if (defersRecycle(this.policy.guards, verdict, this.lastGracefulRecycleAt, this.now())) {
+          this.recorder.onDeferredRecycle();
+          return;
+        }
+        this.lastGracefulRecycleAt = this.now();
+        this.leaving[slot] = verdict;
+        this.facts[slot].drainingSinceS = this.now();
+        void this.handles[slot]?.setState('draining').catch(() => {});
+        if (this.state[slot] === IDLE) this.exit(slot, verdict);
+        return;
+    }
+  }
+
+  /** The worker dies now; the job it runs is failed back to BullMQ, which retries it while it has attempts. */
+  private kill(slot: number, verdict: Verdict): void {
+    const running = this.running[slot];
+    if (running !== null) {
+      this.running[slot] = null;
+      if (running.timer) clearTimeout(running.timer);
+      running.reject(new Error(`lost with its worker: ${verdict.reason} (${verdict.detail})`));
+      this.o.sink.event({ t: this.now(), type: 'job_lost_with_worker', slot, job: running.job.id ?? null, reason: verdict.reason });
+    }
+    this.exit(slot, verdict);
+  }
+
+  /** A request raised inside the simulated process: the worker dies with it and is replaced. */
+  private crash(slot: number, error: Error): void {
+    this.recorder.onCrash();
+    this.o.sink.event({ t: this.now(), type: 'crash', slot, message: error.message.split('\n')[0] });
+    this.kill(slot, { reason: 'crashed', mode: 'kill', detail: error.message.split('\n')[0] });
+  }
+
+  private exit(slot: number, verdict: Verdict): void {
+    const handle = this.handles[slot];
+    const now = this.now();
+    const stats = this.stats(slot);
+    const wasReady = this.facts[slot].readyAtS !== null;
+    this.state[slot] = DEAD;
+    this.leaving[slot] = null;
+    this.rssSampleAt[slot] = Infinity;
+    if (this.timers[slot]) clearTimeout(this.timers[slot]!);
+    this.timers[slot] = null;
+    this.handles[slot] = null;
+    this.recorder.onExit(slot, now, verdict.reason, stats, wasReady);
+    this.o.sink.event({
+      t: now,
+      type: verdict.mode === 'graceful' ? 'exit' : verdict.mode,
+      slot,
+      reason: verdict.reason,
+      detail: verdict.detail,
+      requests: stats.requestsServed,
+      rss_bytes: stats.rssBytes,
+      peak_rss_bytes: stats.peakRssBytes,
+    });
+    void handle?.terminate();
+    if (this.containerUp && !this.stopping) this.requestSpawn(slot);
+  }
+
+  // ------------------------------------------------------------------ spawning
+
+  /** The master spawns one worker at a time, pausing spawnStaggerS after each. */
+  private requestSpawn(slot: number): void {
+    this.spawnQueue.push(slot);
+    if (!this.masterBusy) this.spawnNext();
+  }
+
+  private spawnNext(): void {
+    const slot = this.spawnQueue.shift();
+    if (slot === undefined || !this.containerUp || this.stopping) {
+      this.masterBusy = false;
+      return;
+    }
+    this.masterBusy = true;
+    const wait = Math.max(0, this.masterFreeAtWall - performance.now());
+    setTimeout(() => {
+      void this.spawn(slot);
+      this.masterFreeAtWall = performance.now() + this.wallMsFor(this.policy.spawnStaggerS(this.masterRng));
+      this.spawnNext();
+    }, wait);
+  }
+
+  private async spawn(slot: number): Promise<void> {
+    if (this.state[slot] !== DEAD || this.stopping) return;
+    const spawnedS = this.now();
+    const spawnedWall = performance.now();
+    const incarnation = ++this.incarnation[slot];
+    this.state[slot] = BOOTING;
+    const facts = this.facts[slot];
+    Object.assign(facts, { spawnedAtS: spawnedS, readyAtS: null, requestsStarted: 0, busySinceS: null, sampledRssBytes: 0, drainingSinceS: null, abortedAtS: null });
+    this.limits[slot] = this.policy.limitsAtSpawn(slot, this.slotRng[slot]);
+    const handle = new WorkerHandle(
+      { scenario: this.o.scenario, scenarioPath: this.o.scenarioPath, seed: this.o.plan.seed, slot, incarnation, forked: this.policy.preloaded },
+      (error) => this.onThreadError(slot, handle, error),
+    );
+    this.handles[slot] = handle;
+    this.recorder.onSpawn(slot, spawnedS);
+    this.o.sink.event({ t: spawnedS, type: 'spawn', slot, incarnation, max_requests: this.limits[slot].maxRequests });
+    let importS: number;
+    try {
+      importS = await handle.boot();
+    } catch (e) {
+      if (this.handles[slot] !== handle) return;
+      this.o.sink.event({ t: this.now(), type: 'boot_error', slot, message: (e as Error).message.split('\n')[0] });
+      this.exit(slot, { reason: 'boot_error', mode: 'kill', detail: (e as Error).message.split('\n')[0] });
+      return;
+    }
+    if (this.handles[slot] !== handle) return;
+    const bootS = this.policy.preloaded ? this.o.plan.forkTimeS : importS;
+    const readyWall = spawnedWall + this.wallMsFor(bootS);
+    const late = performance.now() - readyWall;
+    if (late > 0) {
+      // Thread start-up and compilation took longer than the modelled boot: reported, not hidden.
+      const lagS = (late / 1000) * this.o.timeScale;
+      this.lagSumS += lagS;
+      if (lagS > this.lagMaxS) this.lagMaxS = lagS;
+    }
+    setTimeout(() => this.becomeReady(slot, handle), Math.max(0, readyWall - performance.now()));
+    if (Number.isFinite(this.policy.rssSampleIntervalS)) this.rssSampleAt[slot] = spawnedS + this.policy.rssSampleIntervalS;
+  }
+
+  private becomeReady(slot: number, handle: WorkerHandle): void {
+    if (this.handles[slot] !== handle || this.state[slot] !== BOOTING) return;
+    const now = this.now();
+    this.facts[slot].readyAtS = now;
+    this.recorder.onReady(slot, now);
+    this.o.sink.event({ t: now, type: 'ready', slot, rss_bytes: handle.rssBytes() });
+    this.armTimer(slot);
+    this.release(slot);
+  }
+
+  private onThreadError(slot: number, handle: WorkerHandle, error: Error): void {
+    if (this.handles[slot] !== handle) return;
+    this.crash(slot, error);
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  private onPeriodicCheck(): void {
+    const now = this.now();
+    for (let slot = 0; slot < this.n; slot++) {
+      if (this.state[slot] === DEAD) continue;
+      if (now >= this.rssSampleAt[slot]) {
+        this.facts[slot].sampledRssBytes = this.handles[slot]?.rssBytes() ?? 0;
+        this.rssSampleAt[slot] = now + this.policy.rssSampleIntervalS;
+      }
+      this.check(slot);
+    }
+  }
+
+  private check(slot: number): void {
+    const verdict = this.policy.onCheck(this.updateFacts(slot), this.limits[slot], this.now());
+    if (verdict !== null) this.apply(slot, verdict);
+  }
+
+  private armTimer(slot: number): void {
+    if (this.timers[slot]) clearTimeout(this.timers[slot]!);
+    this.timers[slot] = null;
+    if (this.state[slot] === DEAD) return;
+    const t = this.policy.nextTimerS(this.facts[slot], this.limits[slot]);
+    if (!Number.isFinite(t)) return;
+    this.timers[slot] = setTimeout(() => {
+      this.timers[slot] = null;
+      if (this.state[slot] !== DEAD) this.check(slot);
+    }, Math.max(0, this.wallMsFor(t - this.now())));
+  }
+
+  private updateFacts(slot: number): Facts {
+    const facts = this.facts[slot];
+    const handle = this.handles[slot];
+    if (handle !== null) {
+      facts.rssBytes = handle.rssBytes();
+      facts.peakRssBytes = Math.max(facts.peakRssBytes, facts.rssBytes);
+    }
+    return facts;
+  }
+
+  private checkContainerMemory(): void {
+    const container = this.o.plan.container;
+    if (container === null || !this.containerUp) return;
+    const rss = [this.recorder.masterRssBytes];
+    const slots: number[] = [];
+    let total = rss[0];
+    for (let slot = 0; slot < this.n; slot++) {
+      const handle = this.handles[slot];
+      if (this.state[slot] === DEAD || handle === null) continue;
+      const r = handle.rssBytes();
+      rss.push(r);
+      slots.push(slot);
+      total += r - (handle.pageFigures()?.sharedBytes ?? 0);
+    }
+    const victim = container.oomVictim(total, rss, rss.length);
+    if (victim === OOM_NONE) return;
+    const detail = `container memory ${total} bytes > limit ${container.limitBytes}`;
+    this.o.sink.event({ t: this.now(), type: 'oom', total_rss_bytes: total, limit_bytes: container.limitBytes, kill: container.oomKill });
+    if (victim !== OOM_ALL && victim !== 0) {
+      this.kill(slots[victim - 1], { reason: 'oom_killed', mode: 'kill', detail });
+      return;
+    }
+    this.containerUp = false;
+    this.spawnQueue.length = 0;
+    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] !== DEAD) this.kill(slot, { reason: 'oom_killed', mode: 'kill', detail });
+    const now = this.now();
+    const startAt = this.backOff.restartAtS(now);
+    this.recorder.onContainerRestart();
+    this.o.sink.event({ t: now, type: 'container_oom', restart_at: startAt });
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.containerUp = true;
+      this.o.sink.event({ t: this.now(), type: 'container_start' });
+      for (let slot = 0; slot < this.n; slot++) this.requestSpawn(slot);
+    }, this.wallMsFor(startAt - now));
+  }
+
+  // ------------------------------------------------------------------ figures
+
+  /** A worker's figures from shared memory (zeros for a dead slot). */
+  stats(slot: number): ProcessStats {
+    const handle = this.handles[slot];
+    const memory = handle?.memory() ?? null;
+    const page = handle?.pageFigures() ?? null;
+    const shared = page?.sharedBytes ?? 0;
+    const rss = memory?.rssBytes ?? 0;
+    return {
+      rssBytes: rss,
+      sharedBytes: shared,
+      privateBytes: rss - shared,
+      peakRssBytes: memory?.peakRssBytes ?? 0,
+      arenaBytes: memory?.arenaBytes ?? 0,
+      arenas: memory?.arenas ?? 0,
+      poolsUsed: memory?.poolsUsed ?? 0,
+      liveBytes: memory?.liveBytes ?? 0,
+      fragmentation: memory?.fragmentation ?? 0,
+      allocationsTotal: page?.allocationsTotal ?? 0,
+      deallocationsTotal: page?.deallocationsTotal ?? 0,
+      requestsServed: page?.requestsServed ?? 0,
+      gcCollections: page?.gcCollections ?? [0, 0, 0],
+      gcCollected: page?.gcCollected ?? [0, 0, 0],
+      gcPauseSecondsSum: page?.gcPauseSecondsSum ?? 0,
+      gcPauseSecondsMax: page?.gcPauseSecondsMax ?? 0,
+    };
+  }
+
+  private onSample(): void {
+    const line = this.recorder.sample(this.now(), this.state, this.queueDepth) as Record<string, unknown>;
+    this.o.sink.sample({ ...line, simulation_lag_seconds: Math.round(this.lagMaxS * 1e6) / 1e6 });
+  }
+
+  get busyCount(): number {
+    let n = 0;
+    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === BUSY) n++;
+    return n;
+  }
+
+  // ------------------------------------------------------------------ stopping
+
+  /**
+   * Graceful shutdown: no new jobs; the running ones finish within the
+   * policy's graceful timeout (BullMQ's Worker.close() would wait without
+   * limit), then whatever is left is killed; the threads end.
+   */
+  async drain(): Promise<void> {
+    this.stopping = true;
+    const consumer = this.consumer;
+    const closing = consumer?.close(false) ?? Promise.resolve();
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.wallMsFor(this.policy.gracefulTimeoutS)).unref());
+    if ((await Promise.race([closing.then(() => 'closed' as const), deadline])) === 'timeout') {
+      for (let slot = 0; slot < this.n; slot++) {
+        if (this.state[slot] === BUSY) this.kill(slot, { reason: 'timeout', mode: 'kill', detail: 'graceful timeout at shutdown' });
+      }
+      await consumer?.close(true);
+    }
+    await this.stopThreads();
+  }
+
+  /** Immediate stop: running jobs are abandoned to BullMQ's stalled-job recovery. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer?.close(true).catch(() => {});
+    await this.stopThreads();
+  }
+
+  private async stopThreads(): Promise<void> {
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
+    for (const t of this.timers) if (t) clearTimeout(t);
+    this.onSample();
+    const now = this.now();
+    this.recorder.finish(now, this.state);
+    await Promise.all(this.handles.map((h) => h?.terminate()));
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * One simulated worker process's thread, as the supervisor holds it: spawned
+ * per process incarnation, driven through comlink, read through shared memory
+ * (its heap's memory figures and its process page) without messages, and
+ * ended either gracefully (the thread is told nothing more and terminated once
+ * idle) or hard (terminated mid-request: the request is lost with it).
+ */
+import * as Comlink from 'comlink';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { HeapReader } from '../heap/reader.js';
+import type { MemoryFigures } from '../heap/rss.js';
+import { type ProcessPageFigures, ProcessPageReader, type ProcessState } from '../process/process-page.js';
+import { nodeEndpoint } from '../protocol/comlink-node.js';
+import type { HandleResult, PyWorkerData, SimulatedWorker } from '../../workers/py-worker.js';
+
+/** dist/workers/py-worker.js, found from this module whether it runs from dist/ or from the sources. */
+export function workerEntry(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'dist', 'workers', 'py-worker.js');
+    dir = dirname(dir);
+  }
+  throw new Error('cannot find the pyheap package root (package.json) to locate dist/workers/py-worker.js');
+}
+
+export class WorkerHandle {
+  readonly slot: number;
+  readonly incarnation: number;
+  private readonly thread: Worker;
+  private readonly remote: Comlink.Remote<SimulatedWorker>;
+  private heap: HeapReader | null = null;
+  private page: ProcessPageReader | null = null;
+  private exited = false;
+  /** Resolves when the thread has exited, for whatever reason. */
+  readonly exitedPromise: Promise<number>;
+
+  constructor(data: PyWorkerData, onError: (error: Error) => void) {
+    this.slot = data.slot;
+    this.incarnation = data.incarnation;
+    this.thread = new Worker(workerEntry(), { workerData: data });
+    this.remote = Comlink.wrap<SimulatedWorker>(nodeEndpoint(this.thread as never));
+    this.thread.on('error', (e) => {
+      if (!this.exited) onError(e);
+    });
+    this.exitedPromise = new Promise((resolve) =>
+      this.thread.once('exit', (code) => {
+        this.exited = true;
+        resolve(code);
+      }),
+    );
+  }
+
+  /** The process boots (imports the app); returns the modelled import time. */
+  async boot(): Promise<number> {
+    const result = await this.remote.boot();
+    this.heap = new HeapReader(result.heap);
+    this.page = new ProcessPageReader(result.heap);
+    return result.importS;
+  }
+
+  handle(endpoint: number): Promise<HandleResult> {
+    return this.remote.handle(endpoint);
+  }
+
+  async setState(state: ProcessState): Promise<void> {
+    await this.remote.setState(state);
+  }
+
+  gcCollect(generation: number): Promise<number> {
+    return this.remote.gcCollect(generation);
+  }
+
+  snapshot(): ReturnType<Comlink.Remote<SimulatedWorker>['snapshot']> {
+    return this.remote.snapshot();
+  }
+
+  /** Memory figures from shared memory (null before boot). */
+  memory(): MemoryFigures | null {
+    return this.heap?.memory() ?? null;
+  }
+
+  rssBytes(): number {
+    return this.heap?.rssBytes() ?? 0;
+  }
+
+  pageFigures(): ProcessPageFigures | null {
+    return this.page?.read() ?? null;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  /** Ends the thread now; a request it was running never completes. */
+  async terminate(): Promise<void> {
+    if (this.exited) return;
+    this.remote[Comlink.releaseProxy]();
+    await this.thread.terminate();
+  }
+}

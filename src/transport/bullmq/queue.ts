@@ -1,0 +1,234 @@
+/**
+ * ★ Start here: the only place pyheap talks to BullMQ and Redis. A run's jobs
+ * live in one BullMQ queue named after the scenario, under a key prefix that
+ * carries the run id as a Redis Cluster hash tag (`pyheap:{<run id>}`), so all
+ * of a queue's keys hash to one slot and runs never see each other's jobs.
+ *
+ *   JobProducer   adds jobs (one by one or in bulk), reads the queue's counts
+ *   JobConsumer   a long-lived BullMQ Worker handing jobs to a processor
+ *   RunCounters   run-wide counters in a Redis hash (enqueued, completed, failed,
+ *                 retried, duplicated): every serve and enqueue process of a
+ *                 run adds to the same ones, so the books balance across machines
+ */
+import { type ConnectionOptions, type Job, Queue, QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { JobData, JobResult } from '../../protocol/job.js';
+import { parseRedisUrl } from './redis-url.js';
+
+export { UnrecoverableError };
+
+/** A job as a consumer's processor receives it. */
+export type QueueJob = Job<JobData, JobResult>;
+
+export interface QueueAddress {
+  redisUrl: string;
+  /** The queue's name (the scenario's). */
+  queue: string;
+  /** The run id; the key prefix is `pyheap:{<run id>}`. */
+  runId: string;
+}
+
+/** BullMQ's connection options for the URL (ioredis options; BullMQ types them as its own union). */
+function connection(redisUrl: string): ConnectionOptions {
+  return parseRedisUrl(redisUrl) as ConnectionOptions;
+}
+
+export function keyPrefix(address: QueueAddress): string {
+  return `pyheap:{${address.runId}}`;
+}
+
+export interface JobOptions {
+  /** Executions a job gets before it fails for good (BullMQ `attempts`). */
+  attempts: number;
+}
+
+export class JobProducer {
+  private readonly queue: Queue;
+
+  constructor(address: QueueAddress) {
+    this.queue = new Queue(address.queue, { connection: connection(address.redisUrl), prefix: keyPrefix(address) });
+  }
+
+  async add(data: JobData, options: JobOptions): Promise<void> {
+    await this.queue.add(data.endpoint, data, jobOpts(options));
+  }
+
+  /** Adds the jobs in one round trip; returns their ids. */
+  async addBulk(jobs: readonly JobData[], options: JobOptions): Promise<string[]> {
+    const opts = jobOpts(options);
+    const added = await this.queue.addBulk(jobs.map((data) => ({ name: data.endpoint, data, opts })));
+    return added.map((job) => job.id ?? '');
+  }
+
+  /** Waiting, active, delayed, completed and failed jobs, as BullMQ counts them. */
+  async counts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  /** Removes every key of the queue (tests and temporary runs). */
+  async obliterate(): Promise<void> {
+    await this.queue.obliterate({ force: true });
+  }
+}
+
+function jobOpts(options: JobOptions) {
+  // Completed jobs are counted in RunCounters, not kept: a soak test makes millions.
+  return { attempts: options.attempts, removeOnComplete: true, removeOnFail: { count: 10_000 } };
+}
+
+/** BullMQ's stalled-job recovery, as a scenario sets it (seconds; BullMQ takes ms). */
+export interface StallSettings {
+  /** How long a job's lock lasts without renewal: a dead consumer's jobs are recovered after this. */
+  lockDurationS: number;
+  /** How often each consumer looks for stalled jobs. */
+  stalledIntervalS: number;
+  /** A job stalled more often than this fails for good. */
+  maxStalledCount: number;
+}
+
+export interface ConsumerEvents {
+  /** A job ran out of attempts or stalled too often (BullMQ's 'failed' for the last time). */
+  onFinalFailure?(job: Job<JobData, JobResult> | undefined, error: Error): void;
+  /** A stalled job was moved back to the queue by this consumer. */
+  onStalled?(jobId: string): void;
+  onError?(error: Error): void;
+}
+
+export class JobConsumer {
+  private readonly worker: Worker<JobData, JobResult>;
+
+  constructor(
+    address: QueueAddress,
+    concurrency: number,
+    stall: StallSettings,
+    processor: (job: Job<JobData, JobResult>) => Promise<JobResult>,
+    events: ConsumerEvents = {},
+  ) {
+    this.worker = new Worker<JobData, JobResult>(address.queue, processor, {
+      connection: connection(address.redisUrl),
+      prefix: keyPrefix(address),
+      concurrency,
+      lockDuration: Math.round(stall.lockDurationS * 1000),
+      stalledInterval: Math.round(stall.stalledIntervalS * 1000),
+      maxStalledCount: stall.maxStalledCount,
+      autorun: true,
+    });
+    this.worker.on('failed', (job, error) => {
+      const final = job === undefined || job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
+      if (final) events.onFinalFailure?.(job, error);
+    });
+    this.worker.on('stalled', (jobId) => events.onStalled?.(jobId));
+    this.worker.on('error', (error) => events.onError?.(error));
+  }
+
+  /** Resolves when the worker's blocking connection is ready. */
+  async ready(): Promise<void> {
+    await this.worker.waitUntilReady();
+  }
+
+  /** Stops taking jobs; `force`: without waiting for the ones running. */
+  async close(force = false): Promise<void> {
+    await this.worker.close(force);
+  }
+}
+
+/** Completions and final failures of any consumer of the queue, as BullMQ publishes them. */
+export class JobEvents {
+  private readonly events: QueueEvents;
+
+  constructor(address: QueueAddress, onEnd: (jobId: string, outcome: 'completed' | 'failed') => void) {
+    this.events = new QueueEvents(address.queue, { connection: connection(address.redisUrl), prefix: keyPrefix(address) });
+    this.events.on('completed', ({ jobId }) => onEnd(jobId, 'completed'));
+    this.events.on('failed', ({ jobId }) => onEnd(jobId, 'failed'));
+  }
+
+  async ready(): Promise<void> {
+    await this.events.waitUntilReady();
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+  }
+}
+
+export const COUNTER_FIELDS = ['enqueued', 'completed', 'failed', 'retried', 'duplicated', 'stalled'] as const;
+export type CounterField = (typeof COUNTER_FIELDS)[number];
+
+/** Run-wide counters in one Redis hash under the run's prefix, incremented in batches. */
+export class RunCounters {
+  private readonly redis: Redis;
+  private readonly key: string;
+  private pending = new Map<CounterField, number>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(address: QueueAddress, flushEveryMs = 200) {
+    this.redis = new Redis(parseRedisUrl(address.redisUrl));
+    this.key = `${keyPrefix(address)}:${address.queue}:counters`;
+    this.timer = setInterval(() => void this.flush().catch(() => {}), flushEveryMs);
+    this.timer.unref();
+  }
+
+  add(field: CounterField, n = 1): void {
+    this.pending.set(field, (this.pending.get(field) ?? 0) + n);
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const multi = this.redis.multi();
+    for (const [field, n] of batch) multi.hincrby(this.key, field, n);
+    try {
+      await multi.exec();
+    } catch (e) {
+      // Redis is away: keep the increments for the next flush.
+      for (const [field, n] of batch) this.add(field, n);
+      throw e;
+    }
+  }
+
+  async read(): Promise<Record<CounterField, number>> {
+    const raw = await this.redis.hgetall(this.key);
+    const out = {} as Record<CounterField, number>;
+    for (const f of COUNTER_FIELDS) out[f] = Number(raw[f] ?? 0);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush().catch(() => {});
+    this.redis.disconnect();
+  }
+}
+
+export interface RedisCheck {
+  version: string;
+  /** maxmemory-policy, or null when the server refuses CONFIG (managed Redis). */
+  maxmemoryPolicy: string | null;
+}
+
+/** Connects once, reads the version and maxmemory-policy; throws if nothing answers within `timeoutMs`. */
+export async function checkRedis(redisUrl: string, timeoutMs = 2000): Promise<RedisCheck> {
+  const redis = new Redis({ ...parseRedisUrl(redisUrl), maxRetriesPerRequest: 1, connectTimeout: timeoutMs, retryStrategy: () => null, lazyConnect: true });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const info = await redis.info('server');
+    const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+    let maxmemoryPolicy: string | null = null;
+    try {
+      const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+      maxmemoryPolicy = reply[1] ?? null;
+    } catch {
+      maxmemoryPolicy = null;
+    }
+    return { version, maxmemoryPolicy };
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A simulated Python worker process, as a worker thread: the supervisor spawns
+ * one per process incarnation and drives it through a typed RPC (comlink over
+ * the thread's port). The thread compiles the scenario itself (handler
+ * modules, behaviours and samplers are code, not data), owns its heap, and
+ * hands its heap's shared handle back once: the supervisor reads memory,
+ * collector statistics and the process page from shared memory after that.
+ *
+ * When the process is recycled the thread ends and its heap goes with it.
+ */
+import * as Comlink from 'comlink';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SharedHeapHandle } from '../src/heap/reader.js';
+import type { ProcessState } from '../src/process/process-page.js';
+import type { GcEvent, RequestResult } from '../src/process/py-process.js';
+import { nodeEndpoint } from '../src/protocol/comlink-node.js';
+import { PyProcess } from '../src/process/py-process.js';
+import { compileScenario } from '../src/scenario/compile.js';
+import { scenarioSchema } from '../src/scenario/scenario.js';
+import { Rng } from '../src/sim/rng.js';
+
+export interface PyWorkerData {
+  /** The scenario as parsed from its file (validated again here). */
+  scenario: unknown;
+  scenarioPath: string;
+  seed: number;
+  slot: number;
+  incarnation: number;
+  /** Forked from a master that imported the app (preload). */
+  forked: boolean;
+}
+
+export interface BootResult {
+  importS: number;
+  heap: SharedHeapHandle;
+}
+
+export interface HandleResult extends RequestResult {
+  gcEvents: GcEvent[];
+  /** Wall milliseconds the thread spent on the request's object work. */
+  wallMs: number;
+}
+
+/** The RPC surface the supervisor sees. */
+export class SimulatedWorker {
+  private process: PyProcess | null = null;
+  private rng: Rng | null = null;
+  private endpoints: string[] = [];
+
+  async boot(): Promise<BootResult> {
+    const data = workerData as PyWorkerData;
+    const scenario = scenarioSchema.parse(data.scenario);
+    const plan = await compileScenario(scenario, { scenarioPath: data.scenarioPath, seed: data.seed });
+    this.endpoints = plan.process.endpoints.map((e) => e.name);
+    this.process = new PyProcess(plan.process);
+    this.rng = new Rng(data.seed).stream(`worker-${data.slot}-${data.incarnation}`);
+    const importS = this.process.boot(this.rng, data.forked);
+    return { importS, heap: this.process.sharedHandle() };
+  }
+
+  handle(endpoint: number): HandleResult {
+    const process = this.mustHaveBooted();
+    const started = performance.now();
+    const result = process.handle(endpoint, this.rng!);
+    return { ...result, gcEvents: process.takeGcEvents(), wallMs: performance.now() - started };
+  }
+
+  setState(state: ProcessState): void {
+    this.mustHaveBooted().setState(state);
+  }
+
+  /** gc.collect(generation) in the simulated process; returns what it found. */
+  gcCollect(generation = 2): number {
+    return this.mustHaveBooted().py.gc.collect(generation);
+  }
+
+  /** The pymalloc statistics of sys._debugmallocstats() and objgraph's most common types, now. */
+  snapshot(): { mallocStats: ReturnType<PyProcess['heap']['mallocStats']>; mostCommonTypes: [string, number][] } {
+    const process = this.mustHaveBooted();
+    return { mallocStats: process.heap.mallocStats(), mostCommonTypes: process.py.objgraph.mostCommonTypes(20) };
+  }
+
+  private mustHaveBooted(): PyProcess {
+    if (this.process === null) throw new Error('the simulated process has not booted');
+    return this.process;
+  }
+}
+
+if (parentPort !== null) Comlink.expose(new SimulatedWorker(), nodeEndpoint(parentPort as never));
