@@ -58,6 +58,16 @@ export const ERROR_CATALOGUE = {
     errorClass: 'input',
     summary: 'a handler used the object API wrongly: a dead object, the wrong type, a missing attribute',
   },
+  PYHEAP_E_REDIS: {
+    exitCode: EXIT_FAILURE,
+    errorClass: 'environment',
+    summary: 'no Redis answers at REDIS_URL (or --redis), or it refused what the real-time service needs',
+  },
+  PYHEAP_E_SERVICE: {
+    exitCode: EXIT_FAILURE,
+    errorClass: 'environment',
+    summary: 'the real-time service could not start or finish: a worker thread, the metrics port, the queue',
+  },
   PYHEAP_E_HEAP_POINTER: {
     exitCode: EXIT_INTERNAL,
     errorClass: 'bug',

@@ -6,8 +6,11 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_INTERNAL, EXIT_INVALID_INPUT, isPyheapError } from '../errors.js';
+import { enqueueCommand } from './commands/enqueue.js';
 import { replayCommand } from './commands/replay.js';
+import { runCommand } from './commands/run.js';
 import { schemaCommand } from './commands/schema.js';
+import { serveCommand } from './commands/serve.js';
 import { simulateCommand } from './commands/simulate.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -24,6 +27,9 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(replayCommand());
   program.addCommand(simulateCommand());
+  program.addCommand(runCommand());
+  program.addCommand(serveCommand());
+  program.addCommand(enqueueCommand());
   program.addCommand(validateCommand());
   program.addCommand(schemaCommand());
   for (const command of program.commands) command.exitOverride();

@@ -54,6 +54,8 @@ export class RunRecorder {
   jobsFailed = 0;
   jobsRefused = 0;
   jobsRetried = 0;
+  /** Executions whose result BullMQ refused because the job had been taken back (real time only). */
+  jobsDuplicated = 0;
   /** Requests still queued or running when the drain time ran out. */
   jobsUnfinished = 0;
   deferredRecycles = 0;
@@ -216,6 +218,16 @@ export class RunRecorder {
       this.setReady(this.ready - 1, now);
     }
     this.diedAt[slot] = this.everAllReady ? now : -1;
+  }
+
+  /** capacityLostSeconds including the boots and vacancies still going on at `now` (for live metrics). */
+  capacityLostSecondsSoFar(now: number): number {
+    let lost = this.capacityLostSeconds;
+    for (let slot = 0; slot < this.plan.workers; slot++) {
+      if (this.bootStartedAt[slot] >= 0) lost += now - this.bootStartedAt[slot];
+      if (this.diedAt[slot] >= 0) lost += now - this.diedAt[slot];
+    }
+    return lost;
   }
 
   onContainerRestart(): void {

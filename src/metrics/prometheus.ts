@@ -21,6 +21,7 @@ export interface ServiceFigures {
   restarts: ReadonlyMap<string, number>;
   capacityLostSeconds: number;
   workersReady: number;
+  workersBooting: number;
   simulationLagSeconds: number;
   totalRssBytes: number;
 }
@@ -52,22 +53,40 @@ export class ServiceMetrics {
     perWorker('arenas', 'pymalloc arenas held.', (s) => s.arenas);
     perWorker('pools_used', 'pymalloc pools holding at least one block.', (s) => s.poolsUsed);
     perWorker('live_bytes', 'Bytes in allocated blocks (pymalloc and raw).', (s) => s.liveBytes);
-    perWorker('fragmentation_ratio', '1 - live bytes / allocator footprint.', (s) => s.fragmentation);
-    // Per-process totals restart at zero when a worker is recycled: exposed as gauges of the current process.
-    perWorker('process_allocations', 'Objects allocated by the current process of the slot.', (s) => s.allocationsTotal);
-    perWorker('process_deallocations', 'Objects freed by the current process of the slot.', (s) => s.deallocationsTotal);
-    perWorker('process_requests_served', 'Requests served by the current process of the slot.', (s) => s.requestsServed);
+    perWorker('fragmentation', '1 - live bytes / allocator footprint (arenas and raw memory).', (s) => s.fragmentation);
     perWorker('gc_pause_seconds_max', 'Longest collection of the current process.', (s) => s.gcPauseSecondsMax);
-    new Gauge({
-      name: 'pyheap_process_gc_collections',
-      help: 'Collections by generation of the current process of the slot.',
-      labelNames: ['worker', 'generation'],
-      registers: [r],
-      collect() {
-        this.reset();
-        figures().workers.forEach((w, slot) => w.stats.gcCollections.forEach((n, g) => this.set({ worker: String(slot), generation: String(g) }, n)));
-      },
-    });
+    // Totals of the current process of a slot: counters that restart at zero when the
+    // worker is recycled, as a restarted process's counters do (rate() handles resets).
+    const perWorkerTotal = (name: string, help: string, pick: (s: ProcessStats) => number): void => {
+      new Counter({
+        name: `pyheap_${name}`,
+        help,
+        labelNames: ['worker'],
+        registers: [r],
+        collect() {
+          this.reset();
+          figures().workers.forEach((w, slot) => this.inc({ worker: String(slot) }, pick(w.stats)));
+        },
+      });
+    };
+    perWorkerTotal('allocations_total', 'Objects allocated by the current process of the slot.', (s) => s.allocationsTotal);
+    perWorkerTotal('deallocations_total', 'Objects freed by the current process of the slot.', (s) => s.deallocationsTotal);
+    perWorkerTotal('requests_served_total', 'Requests served by the current process of the slot.', (s) => s.requestsServed);
+    perWorkerTotal('gc_pause_seconds_total', 'Time in collections of the current process of the slot (modelled seconds).', (s) => s.gcPauseSecondsSum);
+    const perGeneration = (name: string, help: string, pick: (s: ProcessStats) => readonly number[]): void => {
+      new Counter({
+        name: `pyheap_${name}`,
+        help,
+        labelNames: ['worker', 'generation'],
+        registers: [r],
+        collect() {
+          this.reset();
+          figures().workers.forEach((w, slot) => pick(w.stats).forEach((n, g) => this.inc({ worker: String(slot), generation: String(g) }, n)));
+        },
+      });
+    };
+    perGeneration('gc_collections_total', 'Collections by generation of the current process of the slot.', (s) => s.gcCollections);
+    perGeneration('gc_collected_total', 'Objects collected by generation of the current process of the slot.', (s) => s.gcCollected);
     new Gauge({
       name: 'pyheap_worker_state',
       help: '1 for the state the worker is in (booting, idle, busy, draining, dead).',
@@ -89,9 +108,10 @@ export class ServiceMetrics {
       });
     };
     service('queue_depth', 'Jobs waiting in the queue.', (f) => f.queueDepth);
-    service('workers_ready', 'Workers idle or busy (not booting, draining or dead).', (f) => f.workersReady);
+    service('workers_ready', 'Workers idle or busy (booting and dead ones are not).', (f) => f.workersReady);
+    service('workers_booting', 'Workers booting now.', (f) => f.workersBooting);
     service('simulation_lag_seconds', 'How far the simulator fell behind the modelled clock at worst (modelled seconds).', (f) => f.simulationLagSeconds);
-    service('capacity_lost_seconds', 'Worker-seconds spent booting or waiting for a replacement.', (f) => f.capacityLostSeconds);
+    service('capacity_lost_seconds', 'Worker-seconds spent booting or waiting for a replacement since the service was first fully ready (modelled).', (f) => f.capacityLostSeconds);
     service('total_rss_bytes', 'Memory the container is charged: the master, and each worker without pages shared with it.', (f) => f.totalRssBytes);
     const jobs = (name: keyof ServiceFigures['jobs'], help: string): void => {
       let last = 0;

@@ -14,7 +14,7 @@ export function formatSummary(s: Summary, thresholds: readonly ThresholdResult[]
   out.push(`  ${s.scenario} (seed ${s.seed}): ${s.workers} workers, ${duration(s.simulated_seconds)} simulated`);
   out.push('');
   const r = s.requests;
-  line(out, 'requests', `${n(r.enqueued)} enqueued, ${n(r.completed)} completed, ${n(r.failed)} failed (${n(r.refused)} refused), ${n(r.retried)} retried, ${n(r.lost)} lost${r.unfinished ? `, ${n(r.unfinished)} unfinished` : ''}`);
+  line(out, 'requests', `${n(r.enqueued)} enqueued, ${n(r.completed)} completed, ${n(r.failed)} failed (${n(r.refused)} refused), ${n(r.retried)} retried, ${r.duplicated ? `${n(r.duplicated)} duplicated, ` : ''}${n(r.lost)} lost${r.unfinished ? `, ${n(r.unfinished)} unfinished` : ''}`);
   line(out, 'throughput', `${s.throughput_per_second.toFixed(1)}/s after warm-up (${duration(s.warmup_seconds)})`);
   line(out, 'latency', latency(s.latency_seconds.total));
   line(out, 'queue wait', latency(s.latency_seconds.wait));

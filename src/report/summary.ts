@@ -20,6 +20,8 @@ export interface Summary {
     failed: number;
     refused: number;
     retried: number;
+    /** Executions whose result was refused: the job ran again elsewhere (BullMQ is at-least-once; real time only). */
+    duplicated: number;
     unfinished: number;
     /** enqueued - completed - failed - unfinished: must be 0. */
     lost: number;
@@ -82,6 +84,7 @@ export function buildSummary(recorder: RunRecorder): Summary {
       failed: recorder.jobsFailed,
       refused: recorder.jobsRefused,
       retried: recorder.jobsRetried,
+      duplicated: recorder.jobsDuplicated,
       unfinished: recorder.jobsUnfinished,
       lost: recorder.jobsEnqueued - recorder.jobsCompleted - recorder.jobsFailed - recorder.jobsUnfinished,
     },

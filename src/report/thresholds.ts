@@ -40,6 +40,7 @@ export const THRESHOLD_METRICS: Readonly<Record<string, { description: string; a
     aggregations: { count: (s) => s.requests.failed, rate: (s) => (s.requests.enqueued === 0 ? 0 : s.requests.failed / s.requests.enqueued) },
   },
   jobs_retried: { description: 'requests retried after their worker was killed', aggregations: { count: (s) => s.requests.retried } },
+  jobs_duplicated: { description: 'executions whose result was refused because the job ran again elsewhere (real time)', aggregations: { count: (s) => s.requests.duplicated } },
   jobs_lost: { description: 'requests that neither completed nor failed (must be 0)', aggregations: { count: (s) => s.requests.lost } },
   capacity_lost_seconds: { description: 'worker-seconds spent booting or waiting for a replacement', aggregations: { value: (s) => s.capacity.lost_worker_seconds } },
   workers_ready_min: { description: 'fewest workers ready at once after the first full boot', aggregations: { value: (s) => s.capacity.workers_ready_min } },

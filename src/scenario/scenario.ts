@@ -91,6 +91,24 @@ const endpointSchema = z
   })
   .describe('one endpoint (or task type)');
 
+/** BullMQ's stalled-job recovery for the real-time service; wall-clock seconds, not modelled ones. */
+const transportSchema = z
+  .strictObject({
+    lock_duration: durationSchema
+      .default(10)
+      .describe("how long a consumer's lock on a running job lasts without renewal (BullMQ lockDuration; its default is 30s): a dead serve process's jobs come back after it"),
+    stalled_interval: durationSchema
+      .default(5)
+      .describe('how often each consumer looks for jobs whose lock expired (BullMQ stalledInterval; its default is 30s)'),
+    max_stalled_count: z
+      .number()
+      .int()
+      .min(0)
+      .default(1)
+      .describe('a job whose consumer died more often than this fails for good (BullMQ maxStalledCount)'),
+  })
+  .describe('how the real-time service (pyheap run / serve) recovers jobs from a consumer that died; wall-clock times, whatever the time scale');
+
 const outputsSchema = z
   .strictObject({
     sample_interval: durationSchema.default(10).describe('how often samples.jsonl gets a line'),
@@ -117,6 +135,7 @@ export const scenarioSchema = z
       .strictObject({ container: containerSchema.optional() })
       .prefault({})
       .describe('where the service runs'),
+    transport: transportSchema.prefault({}),
     outputs: outputsSchema.prefault({}),
   })
   .superRefine((s, ctx) => {

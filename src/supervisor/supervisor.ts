@@ -42,6 +42,8 @@ export interface SupervisorOptions {
   sink: { sample(line: object): void; event(line: object): void };
   /** The master's resident memory (an interpreter; the app too when it preloads). */
   masterRssBytes: number;
+  /** Told of every request this supervisor completed (modelled seconds), e.g. for Prometheus. */
+  onRequestDone?(waitS: number, serviceS: number, totalS: number): void;
 }
 
 class Facts implements WorkerFacts {
@@ -108,6 +110,12 @@ export class Supervisor {
   lagSumS = 0;
   lagMaxS = 0;
   executionsCompleted = 0;
+  /** Jobs BullMQ recorded as completed by this supervisor, and executions whose result it refused. */
+  jobsCompleted = 0;
+  jobsDuplicated = 0;
+  /** Jobs a load generator in this process added (pyheap run); serve processes add none. */
+  jobsEnqueued = 0;
+  private masterImported = false;
   private queueDepth = 0;
 
   constructor(options: SupervisorOptions) {
@@ -155,6 +163,15 @@ export class Supervisor {
     this.sampleTimer = setInterval(() => this.onSample(), this.wallMsFor(this.o.plan.sampleIntervalS));
     this.onSample();
     this.consumer = new JobConsumer(this.o.address, this.n, this.o.stall, (job) => this.process(job), {
+      onCompleted: () => {
+        this.jobsCompleted++;
+        this.o.counters.add('completed');
+      },
+      onDuplicate: (error) => {
+        this.jobsDuplicated++;
+        this.o.counters.add('duplicated');
+        this.o.sink.event({ t: this.now(), type: 'job_duplicated', message: error.message });
+      },
       onFinalFailure: (job, error) => {
         this.o.counters.add('failed');
         this.recorder.onFailed();
@@ -182,7 +199,8 @@ export class Supervisor {
     if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ')}`);
     const endpoint = this.endpointIndex.get(parsed.data.endpoint);
     if (endpoint === undefined) throw new UnrecoverableError(`unknown endpoint "${parsed.data.endpoint}"`);
-    if (job.attemptsMade > 0) {
+    // attemptsStarted counts every execution, including one whose consumer died (stalled recovery).
+    if (job.attemptsStarted > 1) {
       this.o.counters.add('retried');
       this.recorder.onRetried();
     }
@@ -260,7 +278,7 @@ export class Supervisor {
     const now = this.now();
     this.executionsCompleted++;
     this.recorder.onComplete(running.arrivalS, now - running.arrivalS, running.serviceS);
-    this.o.counters.add('completed');
+    this.o.onRequestDone?.(running.startedS - running.arrivalS, running.serviceS, now - running.arrivalS);
     running.resolve({ slot, incarnation: this.incarnation[slot], serviceS: running.serviceS, waitS: running.startedS - running.arrivalS });
     const facts = this.updateFacts(slot);
     facts.busySinceS = null;
@@ -415,6 +433,11 @@ export class Supervisor {
     if (this.handles[slot] !== handle || this.state[slot] !== BOOTING) return;
     const now = this.now();
     this.facts[slot].readyAtS = now;
+    if (this.policy.preloaded && !this.masterImported) {
+      // The master imported the app before forking: its heap is what the worker starts from.
+      this.masterImported = true;
+      this.recorder.masterRssBytes = handle.rssBytes();
+    }
     this.recorder.onReady(slot, now);
     this.o.sink.event({ t: now, type: 'ready', slot, rss_bytes: handle.rssBytes() });
     this.armTimer(slot);
@@ -538,6 +561,15 @@ export class Supervisor {
     this.o.sink.sample({ ...line, simulation_lag_seconds: Math.round(this.lagMaxS * 1e6) / 1e6 });
   }
 
+  /** 0 dead, 1 booting, 2 idle, 3 busy. */
+  stateOf(slot: number): number {
+    return this.state[slot];
+  }
+
+  isDraining(slot: number): boolean {
+    return this.leaving[slot] !== null;
+  }
+
   get busyCount(): number {
     let n = 0;
     for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === BUSY) n++;
@@ -556,23 +588,35 @@ export class Supervisor {
     const consumer = this.consumer;
     const closing = consumer?.close(false) ?? Promise.resolve();
     const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.wallMsFor(this.policy.gracefulTimeoutS)).unref());
-    if ((await Promise.race([closing.then(() => 'closed' as const), deadline])) === 'timeout') {
+    const outcome = await Promise.race([closing.then(() => 'closed' as const), deadline, this.abandoned]);
+    if (outcome === 'timeout') {
       for (let slot = 0; slot < this.n; slot++) {
         if (this.state[slot] === BUSY) this.kill(slot, { reason: 'timeout', mode: 'kill', detail: 'graceful timeout at shutdown' });
       }
-      await consumer?.close(true);
+      await Promise.race([consumer?.close(true), this.abandoned]);
     }
     await this.stopThreads();
   }
 
-  /** Immediate stop: running jobs are abandoned to BullMQ's stalled-job recovery. */
+  /**
+   * Immediate stop: the threads end, the jobs they ran are abandoned; their
+   * locks lapse when this process exits and BullMQ's stalled-job recovery
+   * gives them to another consumer. A drain in progress returns at once.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.consumer?.close(true).catch(() => {});
+    this.abandon();
     await this.stopThreads();
   }
 
+  private abandon: () => void = () => {};
+  private readonly abandoned = new Promise<'abandoned'>((resolve) => (this.abandon = () => resolve('abandoned')));
+
+  private threadsStopped = false;
+
   private async stopThreads(): Promise<void> {
+    if (this.threadsStopped) return;
+    this.threadsStopped = true;
     if (this.checkTimer) clearInterval(this.checkTimer);
     if (this.sampleTimer) clearInterval(this.sampleTimer);
     for (const t of this.timers) if (t) clearTimeout(t);

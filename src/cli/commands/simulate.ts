@@ -3,17 +3,18 @@
  * waiting), writes its run directory, prints the end-of-run summary and sets
  * the exit code from the thresholds (99 when one fails, as k6 does).
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { Simulation } from '../../engine/event-loop.js';
 import type { RunRecorder } from '../../engine/run-recorder.js';
 import { PyheapError } from '../../errors.js';
 import { buildSummary } from '../../report/summary.js';
 import { duration, formatSummary } from '../../report/summary-table.js';
 import { defaultRunPath, RunDirectory } from '../../report/run-directory.js';
-import { evaluateThresholds, parseThreshold, parseThresholdFlag, THRESHOLD_FAILED_EXIT_CODE, type Threshold } from '../../report/thresholds.js';
+import { evaluateThresholds, THRESHOLD_FAILED_EXIT_CODE, type Threshold } from '../../report/thresholds.js';
 import { compileScenario } from '../../scenario/compile.js';
 import { loadScenario } from '../../scenario/scenario-file.js';
 import { Progress } from '../progress.js';
+import { collectThreshold, parseInteger, scenarioThresholds, THRESHOLD_HELP } from '../threshold-options.js';
 
 interface SimulateFlags {
   seed?: number;
@@ -40,10 +41,7 @@ export function simulateCommand(): Command {
 The run directory holds scenario.yaml (resolved, with the seed), samples.jsonl,
 events.jsonl and summary.json. The same scenario and seed give byte-identical files.
 
-Threshold metrics: latency, wait, service, latency_near_restart (ms; avg, min, med,
-max, count, p(N)), throughput, rss_slope_mb_per_hour, peak_rss_mb, total_rss_mb,
-fragmentation (value), gc_pause_ms (max, sum), restarts, jobs_failed (count, rate),
-jobs_retried, jobs_lost (count), capacity_lost_seconds, workers_ready_min (value).
+${THRESHOLD_HELP}
 
 Exit codes: 0 done and every threshold passed, 99 a threshold failed, 2 invalid
 scenario or flags, 1 the simulation failed.
@@ -114,32 +112,4 @@ function progressLine(nowS: number, totalS: number, recorder: RunRecorder): stri
   for (const k of recorder.restarts.values()) restarts += k;
   const rss = recorder.slopeRss.length > 0 ? recorder.slopeRss[recorder.slopeRss.length - 1] : 0;
   return `simulating [${bar}] ${duration(nowS)} / ${duration(totalS)}  requests ${recorder.jobsCompleted.toLocaleString('en-US')}  restarts ${restarts}  RSS ${(rss / 1e6).toFixed(0)} MB`;
-}
-
-function scenarioThresholds(path: string, spec: Record<string, string[]>): Threshold[] {
-  const out: Threshold[] = [];
-  for (const [metric, expressions] of Object.entries(spec)) {
-    for (const [i, expression] of expressions.entries()) {
-      try {
-        out.push(parseThreshold(metric, expression));
-      } catch (e) {
-        throw new PyheapError('PYHEAP_E_SCENARIO', `${path}: outputs.thresholds.${metric}[${i}]: ${(e as Error).message}`);
-      }
-    }
-  }
-  return out;
-}
-
-function collectThreshold(value: string, previous: Threshold[]): Threshold[] {
-  try {
-    return [...previous, parseThresholdFlag(value)];
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
-function parseInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected an integer, got "${value}"`);
-  return n;
 }

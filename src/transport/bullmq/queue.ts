@@ -77,7 +77,21 @@ export class JobProducer {
 
 function jobOpts(options: JobOptions) {
   // Completed jobs are counted in RunCounters, not kept: a soak test makes millions.
-  return { attempts: options.attempts, removeOnComplete: true, removeOnFail: { count: 10_000 } };
+  // Failed jobs are kept: BullMQ's failed set is the authoritative count of failures
+  // (a job that stalled too often is failed by BullMQ's own script, not by a consumer).
+  return { attempts: options.attempts, removeOnComplete: true, removeOnFail: false };
+}
+
+/**
+ * BullMQ refused a finished execution's result: its lock had expired and the
+ * job was taken back (it runs, or ran, elsewhere). The messages come from
+ * BullMQ's finished-errors.ts; the job id follows "job".
+ */
+const LOST_LOCK = /^(?:Missing lock for job|Missing key for job|Lock mismatch for job) (\S+?)\.|^Job (\S+) is not in the \w+ state/;
+
+export function lostLockJobId(error: Error): string | null {
+  const m = LOST_LOCK.exec(error.message);
+  return m === null ? null : (m[1] ?? m[2]);
 }
 
 /** BullMQ's stalled-job recovery, as a scenario sets it (seconds; BullMQ takes ms). */
@@ -91,8 +105,12 @@ export interface StallSettings {
 }
 
 export interface ConsumerEvents {
-  /** A job ran out of attempts or stalled too often (BullMQ's 'failed' for the last time). */
+  /** BullMQ recorded the job as completed (once per job: a late duplicate's result is refused). */
+  onCompleted?(job: Job<JobData, JobResult>): void;
+  /** A job ran out of attempts or was unrecoverable (BullMQ's 'failed' for the last time). */
   onFinalFailure?(job: Job<JobData, JobResult> | undefined, error: Error): void;
+  /** An execution finished after its lock was lost: BullMQ kept no result, the job ran again elsewhere. */
+  onDuplicate?(error: Error): void;
   /** A stalled job was moved back to the queue by this consumer. */
   onStalled?(jobId: string): void;
   onError?(error: Error): void;
@@ -108,7 +126,16 @@ export class JobConsumer {
     processor: (job: Job<JobData, JobResult>) => Promise<JobResult>,
     events: ConsumerEvents = {},
   ) {
-    this.worker = new Worker<JobData, JobResult>(address.queue, processor, {
+    // Jobs whose processor has returned and whose result BullMQ has not yet recorded.
+    const finishing = new Set<string>();
+    const tracked = async (job: Job<JobData, JobResult>): Promise<JobResult> => {
+      try {
+        return await processor(job);
+      } finally {
+        if (job.id !== undefined) finishing.add(job.id);
+      }
+    };
+    this.worker = new Worker<JobData, JobResult>(address.queue, tracked, {
       connection: connection(address.redisUrl),
       prefix: keyPrefix(address),
       concurrency,
@@ -118,11 +145,24 @@ export class JobConsumer {
       autorun: true,
     });
     this.worker.on('failed', (job, error) => {
+      if (job?.id !== undefined) finishing.delete(job.id);
       const final = job === undefined || job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
       if (final) events.onFinalFailure?.(job, error);
     });
+    this.worker.on('completed', (job) => {
+      if (job.id !== undefined) finishing.delete(job.id);
+      events.onCompleted?.(job);
+    });
     this.worker.on('stalled', (jobId) => events.onStalled?.(jobId));
-    this.worker.on('error', (error) => events.onError?.(error));
+    this.worker.on('error', (error) => {
+      const jobId = lostLockJobId(error);
+      if (jobId === null) {
+        events.onError?.(error);
+        return;
+      }
+      // BullMQ reports a refused result twice (moving to completed, then to failed): one duplicate.
+      if (finishing.delete(jobId)) events.onDuplicate?.(error);
+    });
   }
 
   /** Resolves when the worker's blocking connection is ready. */
@@ -196,6 +236,11 @@ export class RunCounters {
     const out = {} as Record<CounterField, number>;
     for (const f of COUNTER_FIELDS) out[f] = Number(raw[f] ?? 0);
     return out;
+  }
+
+  /** Deletes the counters (a finished temporary run). */
+  async remove(): Promise<void> {
+    await this.redis.del(this.key);
   }
 
   async close(): Promise<void> {

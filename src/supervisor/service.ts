@@ -1,0 +1,259 @@
+/**
+ * One real-time service session, as `pyheap serve` and `pyheap run` start it:
+ * Redis checked (or a temporary one started), the run directory opened, the
+ * supervisor and its workers booted, the queue's depth polled, Prometheus
+ * served; at the end the books of the run read back from Redis -- enqueued,
+ * completed, failed, still queued -- and checked to balance.
+ */
+import { PyheapError } from '../errors.js';
+import { ServiceMetrics } from '../metrics/prometheus.js';
+import { PyProcess } from '../process/py-process.js';
+import { buildSummary, type Summary } from '../report/summary.js';
+import { RunDirectory } from '../report/run-directory.js';
+import type { SimulationPlan } from '../scenario/plan.js';
+import type { Scenario } from '../scenario/scenario.js';
+import { checkRedis, JobProducer, type QueueAddress, RunCounters, type StallSettings } from '../transport/bullmq/queue.js';
+import { redactRedisUrl } from '../transport/bullmq/redis-url.js';
+import { type LocalRedis, redisServerInstalled, startLocalRedis } from '../transport/local-redis.js';
+import { Supervisor } from './supervisor.js';
+
+const STATE_NAMES = ['dead', 'booting', 'idle', 'busy'];
+
+export interface ServiceOptions {
+  scenarioPath: string;
+  scenario: Scenario;
+  plan: SimulationPlan;
+  address: QueueAddress;
+  timeScale: number;
+  runDirectory: string;
+  /** Where /metrics is served; null: not served. */
+  metrics: { port: number; host: string } | null;
+  log(line: string): void;
+}
+
+/** The run's books as Redis holds them: every producer's and consumer's counts. */
+export interface Books {
+  enqueued: number;
+  completed: number;
+  failed: number;
+  retried: number;
+  duplicated: number;
+  stalled: number;
+  /** Waiting, delayed or running now. */
+  unfinished: number;
+  /** enqueued - completed - failed - unfinished: must be 0. */
+  lost: number;
+}
+
+export class Service {
+  readonly supervisor: Supervisor;
+  readonly counters: RunCounters;
+  readonly producer: JobProducer;
+  readonly directory: RunDirectory;
+  readonly metrics: ServiceMetrics | null;
+  metricsPort: number | null = null;
+  private readonly o: ServiceOptions;
+  private depthTimer: NodeJS.Timeout | null = null;
+  private queueDepth = 0;
+
+  private constructor(o: ServiceOptions) {
+    this.o = o;
+    this.counters = new RunCounters(o.address);
+    this.producer = new JobProducer(o.address);
+    this.directory = new RunDirectory(o.runDirectory, { ...o.scenario, seed: o.plan.seed });
+    const stall: StallSettings = {
+      lockDurationS: o.scenario.transport.lock_duration,
+      stalledIntervalS: o.scenario.transport.stalled_interval,
+      maxStalledCount: o.scenario.transport.max_stalled_count,
+    };
+    this.metrics = o.metrics === null ? null : new ServiceMetrics(() => this.figures());
+    this.supervisor = new Supervisor({
+      plan: o.plan,
+      scenario: o.scenario,
+      scenarioPath: o.scenarioPath,
+      address: o.address,
+      timeScale: o.timeScale,
+      stall,
+      counters: this.counters,
+      sink: { sample: (line) => this.directory.sample(line), event: (line) => this.directory.event(line) },
+      // The master holds an interpreter (the app too once a preloading master imports it: the supervisor updates this).
+      masterRssBytes: new PyProcess(o.plan.process).heap.rssBytes(),
+      onRequestDone: (waitS, serviceS, totalS) => this.metrics?.observe(waitS, serviceS, totalS),
+    });
+  }
+
+  static async start(o: ServiceOptions): Promise<Service> {
+    const service = new Service(o);
+    try {
+      if (o.metrics !== null && service.metrics !== null) {
+        try {
+          service.metricsPort = await service.metrics.listen(o.metrics.port, o.metrics.host);
+        } catch (e) {
+          throw new PyheapError('PYHEAP_E_SERVICE', `cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(e as Error).message} (choose another --metrics-port, or 0 for any free port)`, { cause: e });
+        }
+      }
+      await service.supervisor.start();
+      service.depthTimer = setInterval(() => void service.pollDepth(), 1000);
+      await service.pollDepth();
+    } catch (e) {
+      await service.close();
+      throw e;
+    }
+    return service;
+  }
+
+  private async pollDepth(): Promise<void> {
+    try {
+      const counts = await this.producer.counts();
+      this.queueDepth = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+      this.supervisor.setQueueDepth(this.queueDepth);
+    } catch {
+      // Redis is away for a moment: keep the last depth; BullMQ reconnects by itself.
+    }
+  }
+
+  /** The run's books, read from Redis (after pushing this process's pending increments). */
+  async books(): Promise<Books> {
+    await this.counters.flush();
+    const c = await this.counters.read();
+    const counts = await this.producer.counts();
+    const unfinished = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0);
+    // BullMQ's failed set is the authority on failures: it includes jobs its own scripts failed for stalling too often.
+    const failed = counts.failed ?? 0;
+    return {
+      enqueued: c.enqueued,
+      completed: c.completed,
+      failed,
+      retried: c.retried,
+      duplicated: c.duplicated,
+      stalled: c.stalled,
+      unfinished,
+      lost: c.enqueued - c.completed - failed - unfinished,
+    };
+  }
+
+  /** Resolves once every enqueued job completed or failed, or when `timeoutMs` has passed. */
+  async waitUntilSettled(timeoutMs: number, expectedEnqueued?: number): Promise<Books> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      let books: Books | null = null;
+      try {
+        books = await this.books();
+      } catch {
+        books = null; // Redis away: wait for it
+      }
+      if (books !== null && books.unfinished === 0 && books.completed + books.failed >= (expectedEnqueued ?? books.enqueued)) return books;
+      if (performance.now() >= deadline) return books ?? (await this.books());
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** SIGTERM: finish the running jobs within the policy's graceful timeout, then stop. */
+  async drain(): Promise<void> {
+    await this.supervisor.drain();
+  }
+
+  /** A second SIGINT: stop now; running jobs return to the queue through BullMQ's stalled-job recovery. */
+  async stopNow(): Promise<void> {
+    await this.supervisor.stop();
+  }
+
+  /** The summary, with the run-wide books from Redis; written to the run directory. */
+  finish(books: Books, thresholdResults: (summary: Summary) => object[]): Summary {
+    const recorder = this.supervisor.recorder;
+    recorder.jobsEnqueued = books.enqueued;
+    recorder.jobsCompleted = books.completed;
+    recorder.jobsFailed = books.failed;
+    recorder.jobsRetried = books.retried;
+    recorder.jobsDuplicated = books.duplicated;
+    recorder.jobsUnfinished = books.unfinished;
+    const summary = buildSummary(recorder);
+    const extra = {
+      real_time: {
+        time_scale: this.o.timeScale,
+        simulation_lag_seconds_max: round6(this.supervisor.lagMaxS),
+        simulation_lag_seconds_sum: round6(this.supervisor.lagSumS),
+        jobs_stalled: books.stalled,
+        queue: this.o.address.queue,
+        run_id: this.o.address.runId,
+        redis: redactRedisUrl(this.o.address.redisUrl),
+      },
+    };
+    this.directory.finish({ ...summary, ...extra, thresholds: thresholdResults(summary) });
+    return summary;
+  }
+
+  /** Closes the connections and the metrics server (the threads are already stopped). */
+  async close(): Promise<void> {
+    if (this.depthTimer) clearInterval(this.depthTimer);
+    this.depthTimer = null;
+    await this.metrics?.close();
+    await this.counters.close();
+    await this.producer.close().catch(() => {});
+  }
+
+  private figures() {
+    const s = this.supervisor;
+    const recorder = s.recorder;
+    const workers = [];
+    let ready = 0;
+    let booting = 0;
+    let totalRss = recorder.masterRssBytes;
+    for (let slot = 0; slot < this.o.plan.workers; slot++) {
+      const state = s.stateOf(slot);
+      const stats = s.stats(slot);
+      if (state === 2 || state === 3) ready++;
+      if (state === 1) booting++;
+      if (state !== 0) totalRss += stats.privateBytes;
+      workers.push({ stats, state: s.isDraining(slot) ? 'draining' : STATE_NAMES[state] });
+    }
+    return {
+      workers,
+      queueDepth: this.queueDepth,
+      jobs: { enqueued: s.jobsEnqueued, completed: s.jobsCompleted, failed: recorder.jobsFailed, retried: recorder.jobsRetried, duplicated: s.jobsDuplicated },
+      restarts: recorder.restarts,
+      capacityLostSeconds: recorder.capacityLostSecondsSoFar(s.now()),
+      workersReady: ready,
+      workersBooting: booting,
+      simulationLagSeconds: s.lagMaxS,
+      totalRssBytes: totalRss,
+    };
+  }
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/**
+ * Redis at `url`, or -- when `allowTemporary` and nothing answers -- a
+ * temporary redis-server on a free loopback port. Warns when Redis may evict
+ * keys (BullMQ loses jobs then).
+ */
+export async function ensureRedis(url: string, allowTemporary: boolean, log: (line: string) => void): Promise<{ url: string; temporary: LocalRedis | null }> {
+  let temporary: LocalRedis | null = null;
+  let check;
+  try {
+    check = await checkRedis(url);
+  } catch (e) {
+    if (!allowTemporary || !redisServerInstalled()) {
+      throw new PyheapError(
+        'PYHEAP_E_REDIS',
+        `no Redis answers at ${redactRedisUrl(url)} (${(e as Error).message}). Start one with \`docker compose up -d redis\` ` +
+          `(or \`redis-server --save "" --appendonly no\`), or point REDIS_URL / --redis at yours.`,
+        { cause: e },
+      );
+    }
+    temporary = await startLocalRedis();
+    log(`pyheap: no Redis at ${redactRedisUrl(url)}; started a temporary redis-server at ${temporary.url} (pid ${temporary.pid}), stopped at the end`);
+    url = temporary.url;
+    check = await checkRedis(url);
+  }
+  if (check.maxmemoryPolicy !== null && check.maxmemoryPolicy !== 'noeviction') {
+    log(
+      `pyheap: WARNING: Redis at ${redactRedisUrl(url)} has maxmemory-policy ${check.maxmemoryPolicy}; BullMQ needs noeviction or it loses jobs ` +
+        `when memory is full (redis-cli CONFIG SET maxmemory-policy noeviction)`,
+    );
+  }
+  return { url, temporary };
+}
