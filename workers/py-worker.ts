@@ -11,7 +11,6 @@
 import * as Comlink from 'comlink';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SharedHeapHandle } from '../src/heap/reader.js';
-import type { ProcessState } from '../src/process/process-page.js';
 import type { GcEvent, RequestResult } from '../src/process/py-process.js';
 import { nodeEndpoint } from '../src/protocol/comlink-node.js';
 import { PyProcess } from '../src/process/py-process.js';
@@ -63,10 +62,6 @@ export class SimulatedWorker {
     const started = performance.now();
     const result = process.handle(endpoint, this.rng!);
     return { ...result, gcEvents: process.takeGcEvents(), wallMs: performance.now() - started };
-  }
-
-  setState(state: ProcessState): void {
-    this.mustHaveBooted().setState(state);
   }
 
   /** gc.collect(generation) in the simulated process; returns what it found. */

@@ -85,7 +85,6 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
         timeScale: flags.timeScale,
         attempts: plan.attempts,
         producer: running.producer,
-        counters: running.counters,
         address,
         onProgress: (p) => {
           running.supervisor.jobsEnqueued = p.enqueued;

@@ -8,7 +8,7 @@
  */
 import type { JobData } from '../protocol/job.js';
 import { Rng } from '../sim/rng.js';
-import { JobEvents, type JobProducer, type QueueAddress, type RunCounters } from '../transport/bullmq/queue.js';
+import { JobEvents, type JobProducer, type QueueAddress } from '../transport/bullmq/queue.js';
 import type { LoadSpec } from '../workload/load-schema.js';
 import { compileLoad } from './arrivals.js';
 import { EndpointMix } from './endpoint-mix.js';
@@ -20,7 +20,6 @@ export interface EnqueuerOptions {
   timeScale: number;
   attempts: number;
   producer: JobProducer;
-  counters: RunCounters;
   /** For the closed model: where completions are published. */
   address: QueueAddress;
   /** Jobs falling due within this many wall milliseconds of each other go in one bulk add. */
@@ -97,7 +96,6 @@ export class Enqueuer {
       }
       if (batch.length > 0) {
         await this.o.producer.addBulk(batch, { attempts: this.o.attempts });
-        this.o.counters.add('enqueued', batch.length);
         this.enqueued += batch.length;
         batch.length = 0;
       }
@@ -119,7 +117,6 @@ export class Enqueuer {
       outstanding++;
       const [id] = await this.o.producer.addBulk([this.job(user)], { attempts: this.o.attempts });
       owner.set(id, user);
-      this.o.counters.add('enqueued');
       this.enqueued++;
     };
     const events = new JobEvents(this.o.address, (jobId, _outcome) => {

@@ -82,6 +82,15 @@ export class ProcessPageReader {
     this.f64 = new Float64Array(handle.buffer, 0, (this.base + PROCESS_PAGE_END + 1) >> 1);
   }
 
+  /**
+   * The state word is also written by the supervisor: it alone knows when a
+   * process turns busy, idle or draining, and a shared-memory write spares a
+   * message per request.
+   */
+  setState(state: ProcessState): void {
+    this.m[this.base + STATE] = PROCESS_STATES.indexOf(state);
+  }
+
   read(): ProcessPageFigures {
     const m = this.m;
     const b = this.base;

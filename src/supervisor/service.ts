@@ -33,6 +33,7 @@ export interface ServiceOptions {
 
 /** The run's books as Redis holds them: every producer's and consumer's counts. */
 export interface Books {
+  /** Jobs ever added to the queue, by any producer. */
   enqueued: number;
   completed: number;
   failed: number;
@@ -115,20 +116,16 @@ export class Service {
   /** The run's books, read from Redis (after pushing this process's pending increments). */
   async books(): Promise<Books> {
     await this.counters.flush();
-    const c = await this.counters.read();
-    const counts = await this.producer.counts();
-    const unfinished = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0) + (counts.active ?? 0);
-    // BullMQ's failed set is the authority on failures: it includes jobs its own scripts failed for stalling too often.
-    const failed = counts.failed ?? 0;
+    const [c, ledger] = await Promise.all([this.counters.read(), this.producer.ledger()]);
     return {
-      enqueued: c.enqueued,
-      completed: c.completed,
-      failed,
+      enqueued: ledger.added,
+      completed: ledger.completed,
+      failed: ledger.failed,
       retried: c.retried,
       duplicated: c.duplicated,
       stalled: c.stalled,
-      unfinished,
-      lost: c.enqueued - c.completed - failed - unfinished,
+      unfinished: ledger.unfinished,
+      lost: ledger.added - ledger.completed - ledger.failed - ledger.unfinished,
     };
   }
 

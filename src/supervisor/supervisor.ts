@@ -165,7 +165,6 @@ export class Supervisor {
     this.consumer = new JobConsumer(this.o.address, this.n, this.o.stall, (job) => this.process(job), {
       onCompleted: () => {
         this.jobsCompleted++;
-        this.o.counters.add('completed');
       },
       onDuplicate: (error) => {
         this.jobsDuplicated++;
@@ -173,7 +172,6 @@ export class Supervisor {
         this.o.sink.event({ t: this.now(), type: 'job_duplicated', message: error.message });
       },
       onFinalFailure: (job, error) => {
-        this.o.counters.add('failed');
         this.recorder.onFailed();
         this.o.sink.event({ t: this.now(), type: 'job_failed', job: job?.id ?? null, reason: error.message });
       },
@@ -196,7 +194,9 @@ export class Supervisor {
   /** BullMQ's processor: one job, from validation to its modelled completion. */
   private async process(job: QueueJob): Promise<JobResult> {
     const parsed = jobDataSchema.safeParse(job.data);
-    if (!parsed.success) throw new UnrecoverableError(`malformed job data: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ')}`);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`malformed job data: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(data)'}: ${i.message}`).join('; ')}`);
+    }
     const endpoint = this.endpointIndex.get(parsed.data.endpoint);
     if (endpoint === undefined) throw new UnrecoverableError(`unknown endpoint "${parsed.data.endpoint}"`);
     // attemptsStarted counts every execution, including one whose consumer died (stalled recovery).
@@ -225,7 +225,7 @@ export class Supervisor {
     const next = this.waiting.shift();
     if (next === undefined) {
       this.state[slot] = IDLE;
-      void this.handles[slot]?.setState('idle').catch(() => {});
+      this.handles[slot]?.setState('idle');
       return;
     }
     this.state[slot] = BUSY;
@@ -246,7 +246,7 @@ export class Supervisor {
     const running: Running = { job, endpoint, arrivalS, startedS, serviceS: 0, timer: null, resolve, reject };
     this.running[slot] = running;
     const verdict = this.policy.onRequestStart(this.updateFacts(slot), this.limits[slot], startedS);
-    void handle.setState('busy').catch(() => {});
+    handle.setState('busy');
     handle
       .handle(endpoint)
       .then((result) => {
@@ -261,7 +261,10 @@ export class Supervisor {
           this.lagSumS += lagS;
           if (lagS > this.lagMaxS) this.lagMaxS = lagS;
         }
-        running.timer = setTimeout(() => this.complete(slot, running), Math.max(0, dueWall - performance.now()));
+        // Node's timers fire 1 ms apart at best: a request due sooner completes now (at most 1 ms of wall time early).
+        const remainingMs = dueWall - performance.now();
+        if (remainingMs >= 1) running.timer = setTimeout(() => this.complete(slot, running), remainingMs);
+        else setImmediate(() => this.complete(slot, running));
         if (verdict !== null) this.apply(slot, verdict);
         this.armTimer(slot);
         this.checkContainerMemory();
@@ -316,7 +319,7 @@ export class Supervisor {
         this.lastGracefulRecycleAt = this.now();
         this.leaving[slot] = verdict;
         this.facts[slot].drainingSinceS = this.now();
-        void this.handles[slot]?.setState('draining').catch(() => {});
+        this.handles[slot]?.setState('draining');
         if (this.state[slot] === IDLE) this.exit(slot, verdict);
         return;
     }

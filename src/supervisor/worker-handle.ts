@@ -65,8 +65,9 @@ export class WorkerHandle {
     return this.remote.handle(endpoint);
   }
 
-  async setState(state: ProcessState): Promise<void> {
-    await this.remote.setState(state);
+  /** Written straight into the process page in shared memory (no message). */
+  setState(state: ProcessState): void {
+    this.page?.setState(state);
   }
 
   gcCollect(generation: number): Promise<number> {

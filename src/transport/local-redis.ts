@@ -30,9 +30,15 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startLocalRedis(port?: number): Promise<LocalRedis> {
+/**
+ * `persistDir`: keep an append-only file there, fsynced on every write, so a
+ * redis-server restarted on the same port and directory has every job back
+ * (tests that restart Redis under a run).
+ */
+export async function startLocalRedis(port?: number, persistDir?: string): Promise<LocalRedis> {
   const p = port ?? (await freePort());
-  const child: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+  const persistence = persistDir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', persistDir];
+  const child: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'], {
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${p}`;

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import { PyheapError } from '../../errors.js';
 import { Enqueuer } from '../../loadgen/enqueuer.js';
 import { loadScenario } from '../../scenario/scenario-file.js';
-import { checkRedis, JobProducer, RunCounters } from '../../transport/bullmq/queue.js';
+import { checkRedis, JobProducer } from '../../transport/bullmq/queue.js';
 import { redactRedisUrl } from '../../transport/bullmq/redis-url.js';
 import { parseDuration } from '../../workload/units.js';
 import { type LoadSpec, loadSchema } from '../../workload/load-schema.js';
@@ -72,7 +72,6 @@ async function runEnqueue(path: string | undefined, flags: EnqueueFlags): Promis
     throw new PyheapError('PYHEAP_E_REDIS', `no Redis answers at ${redactRedisUrl(address.redisUrl)} (${(e as Error).message}); start one with \`docker compose up -d redis\``, { cause: e });
   }
   const producer = new JobProducer(address);
-  const counters = new RunCounters(address);
   const progress = new Progress(!flags.quiet && process.stderr.isTTY === true);
   let lastLine = 0;
   const enqueuer = new Enqueuer({
@@ -82,7 +81,6 @@ async function runEnqueue(path: string | undefined, flags: EnqueueFlags): Promis
     timeScale: flags.timeScale,
     attempts: flags.attempts ?? scenario?.service.attempts ?? 1,
     producer,
-    counters,
     address,
     onProgress: (p) => {
       const text = `enqueued ${p.enqueued.toLocaleString('en-US')} in ${p.modelledS.toFixed(0)} / ${p.durationS.toFixed(0)} modelled s (${p.achievedRate.toFixed(1)}/s)`;
@@ -124,7 +122,6 @@ async function runEnqueue(path: string | undefined, flags: EnqueueFlags): Promis
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await counters.close();
     await producer.close();
   }
 }

@@ -45,8 +45,10 @@ export interface JobOptions {
 export class JobProducer {
   private readonly queue: Queue;
 
-  constructor(address: QueueAddress) {
+  constructor(address: QueueAddress, onError: (error: Error) => void = () => {}) {
     this.queue = new Queue(address.queue, { connection: connection(address.redisUrl), prefix: keyPrefix(address) });
+    // Connection errors while Redis is away: ioredis reconnects and replays the commands.
+    this.queue.on('error', onError);
   }
 
   async add(data: JobData, options: JobOptions): Promise<void> {
@@ -67,6 +69,29 @@ export class JobProducer {
 
   async close(): Promise<void> {
     await this.queue.close();
+  }
+
+  /**
+   * The queue's own ledger, each figure updated by BullMQ's scripts in the
+   * same atomic step as the job itself, so no consumer or producer dying at
+   * any instant can make them disagree: jobs ever added (the job id counter;
+   * pyheap never sets job ids), jobs completed (BullMQ's metrics, which the
+   * consumers enable), jobs failed for good (the failed set: failed jobs are
+   * kept), and the jobs still waiting or running.
+   */
+  async ledger(): Promise<{ added: number; completed: number; failed: number; unfinished: number }> {
+    const client = await this.queue.backend.client;
+    const [added, completed, counts] = await Promise.all([
+      client.get(this.queue.keys.id),
+      this.queue.getMetrics('completed', 0, 0),
+      this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed'),
+    ]);
+    return {
+      added: Number(added ?? 0),
+      completed: completed.meta.count,
+      failed: counts.failed ?? 0,
+      unfinished: (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0),
+    };
   }
 
   /** Removes every key of the queue (tests and temporary runs). */
@@ -143,6 +168,8 @@ export class JobConsumer {
       stalledInterval: Math.round(stall.stalledIntervalS * 1000),
       maxStalledCount: stall.maxStalledCount,
       autorun: true,
+      // BullMQ counts completions in its finishing script: the run's books read that count (JobProducer.ledger).
+      metrics: { maxDataPoints: 60 },
     });
     this.worker.on('failed', (job, error) => {
       if (job?.id !== undefined) finishing.delete(job.id);
@@ -182,6 +209,7 @@ export class JobEvents {
 
   constructor(address: QueueAddress, onEnd: (jobId: string, outcome: 'completed' | 'failed') => void) {
     this.events = new QueueEvents(address.queue, { connection: connection(address.redisUrl), prefix: keyPrefix(address) });
+    this.events.on('error', () => {}); // reconnects by itself
     this.events.on('completed', ({ jobId }) => onEnd(jobId, 'completed'));
     this.events.on('failed', ({ jobId }) => onEnd(jobId, 'failed'));
   }
@@ -195,7 +223,13 @@ export class JobEvents {
   }
 }
 
-export const COUNTER_FIELDS = ['enqueued', 'completed', 'failed', 'retried', 'duplicated', 'stalled'] as const;
+/**
+ * What BullMQ does not count itself: executions that were retries, results
+ * refused as duplicates, stalled jobs recovered. (Jobs added, completed and
+ * failed are read from BullMQ's own keys, which its scripts update atomically
+ * with the job: see JobProducer.ledger.)
+ */
+export const COUNTER_FIELDS = ['retried', 'duplicated', 'stalled'] as const;
 export type CounterField = (typeof COUNTER_FIELDS)[number];
 
 /** Run-wide counters in one Redis hash under the run's prefix, incremented in batches. */
@@ -207,6 +241,7 @@ export class RunCounters {
 
   constructor(address: QueueAddress, flushEveryMs = 200) {
     this.redis = new Redis(parseRedisUrl(address.redisUrl));
+    this.redis.on('error', () => {}); // reconnects by itself; flush() keeps what it could not write
     this.key = `${keyPrefix(address)}:${address.queue}:counters`;
     this.timer = setInterval(() => void this.flush().catch(() => {}), flushEveryMs);
     this.timer.unref();
