@@ -47,7 +47,9 @@ import * as gcState from './gc-state.js';
 // V8 compiles a module's own constants into its code, but an imported or
 // exported binding is loaded, and checked for initialisation, at every use:
 // module-local copies keep the collector's loops lean.
-const { GC_COLLECTING, GC_FINALIZED, GC_FLAGS, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, OB_REFCNT, OB_TYPE } = gcHead;
+const { GC_COLLECTING, GC_FINALIZED, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, OB_REFCNT, OB_TYPE, genTag } = gcHead;
+/** The GC_FLAGS generation tag of generation 0 (gc-head.ts). */
+const GEN0_TAG = genTag(0);
 const {
   COLLECTING,
   COUNTS,
@@ -108,8 +110,11 @@ export interface GcObjectModel {
   /** The type ids of exact tuples and dicts, the objects a collection may untrack. */
   readonly tupleType: number;
   readonly dictType: number;
-  /** handle_weakrefs: clear weakrefs to the unreachable, call callbacks; returns weakrefs freed. */
-  handleWeakrefs(unreachableHead: number, oldHead: number): number;
+  /**
+   * handle_weakrefs: clear weakrefs to the unreachable, call callbacks; returns
+   * weakrefs freed. A weakref it moves to `oldHead` gets generation tag `oldTag` (gc-head.ts).
+   */
+  handleWeakrefs(unreachableHead: number, oldHead: number, oldTag: number): number;
   /** clear_freelists. */
   clearFreeLists(): void;
   /** invoke_gc_callback's info dict (Py_BuildValue("{sisnsn}")), a new reference. */
@@ -163,6 +168,54 @@ export interface CollectionReport extends GcInfo {
   /** Objects examined (the generation being collected, younger ones merged in). */
   examined: number;
   pauseNs: number;
+}
+
+/**
+ * visit_decref (Modules/gcmodule.c) for one referent x (0: a NULL slot), in
+ * the fused update_refs/subtract_refs walk (Collector.subtractRefs).
+ */
+function visitDecrefTagged(m: Int32Array, gcTypes: Uint8Array, x: number, maxTag: number): void {
+  if (x === 0 || gcTypes[m[x + OB_TYPE]] === 0) return;
+  const r = x - GC_HEAD_WORDS;
+  const flags = m[r + GC_FLAGS];
+  if ((flags & GC_COLLECTING) !== 0) {
+    m[r + GC_REFS]--;
+    return;
+  }
+  const tag = flags & GC_GEN_MASK;
+  if (tag !== 0 && tag <= maxTag) {
+    m[r + GC_REFS] = -1;
+    m[r + GC_FLAGS] = flags | GC_COLLECTING;
+  }
+}
+
+/** Sets the generation tag of every object on a list (gc.freeze, gc.unfreeze). */
+function setGenTags(m: Int32Array, head: number, tag: number): void {
+  for (let g = m[head + GC_NEXT]; g !== head; g = m[g + GC_NEXT]) m[g + GC_FLAGS] = (m[g + GC_FLAGS] & ~GC_GEN_MASK) | tag;
+}
+
+/**
+ * visit_reachable (Modules/gcmodule.c) for one referent x (0: a NULL slot) of
+ * an object move_unreachable has found reachable: an object of the
+ * generation tentatively moved to `unreachable` goes back to the end of
+ * `base`, to be scanned in turn; one not yet scanned is marked reachable.
+ */
+function visitReachable(m: Int32Array, gcTypes: Uint8Array, x: number, base: number): void {
+  if (x === 0 || gcTypes[m[x + OB_TYPE]] === 0) return;
+  const r = x - GC_HEAD_WORDS;
+  const flags = m[r + GC_FLAGS];
+  if ((flags & GC_COLLECTING) === 0) return;
+  if ((flags & GC_UNREACHABLE) !== 0) {
+    const rprev = m[r + GC_PREV];
+    const rnext = m[r + GC_NEXT];
+    m[rprev + GC_NEXT] = rnext;
+    m[rnext + GC_PREV] = rprev;
+    m[r + GC_FLAGS] = flags & ~GC_UNREACHABLE;
+    gcListAppend(m, r, base);
+    m[r + GC_REFS] = 1;
+  } else if (m[r + GC_REFS] === 0) {
+    m[r + GC_REFS] = 1;
+  }
 }
 
 export class Collector {
@@ -221,10 +274,12 @@ export class Collector {
 
   /** _PyObject_GC_TRACK: append to generation 0. */
   track(h: number): void {
-    gcListAppend(this.m, h - GC_HEAD_WORDS, genHead(this.base, 0));
+    const g = h - GC_HEAD_WORDS;
+    gcListAppend(this.m, g, genHead(this.base, 0));
+    this.m[g + GC_FLAGS] = (this.m[g + GC_FLAGS] & ~GC_GEN_MASK) | GEN0_TAG;
   }
 
-  /** _PyObject_GC_UNTRACK: unlinked; of its flags only "finalized" survives. */
+  /** _PyObject_GC_UNTRACK: unlinked; of its flags only "finalized" survives (the generation tag is 0). */
   untrack(h: number): void {
     const g = h - GC_HEAD_WORDS;
     if (this.m[g + GC_NEXT] !== 0) {
@@ -305,6 +360,8 @@ export class Collector {
   /** gc.freeze(): every tracked object moves to the permanent generation; counts reset. */
   freeze(): void {
     for (let i = 0; i < NUM_GENERATIONS; i++) {
+      // The permanent generation's objects carry tag 0: no collection examines them.
+      setGenTags(this.m, genHead(this.base, i), 0);
       gcListMerge(this.m, genHead(this.base, i), this.base + PERMANENT_HEAD);
       this.m[this.base + COUNTS + i] = 0;
     }
@@ -312,6 +369,7 @@ export class Collector {
 
   /** gc.unfreeze(): the permanent generation goes back into the oldest. */
   unfreeze(): void {
+    setGenTags(this.m, this.base + PERMANENT_HEAD, genTag(NUM_GENERATIONS - 1));
     gcListMerge(this.m, this.base + PERMANENT_HEAD, genHead(this.base, NUM_GENERATIONS - 1));
   }
 
@@ -400,7 +458,10 @@ export class Collector {
     // untrack_tuples, untrack_dicts and gc_list_size(young) are done inside
     // move_unreachable: see moveUnreachable.
     const full = young === old;
-    const examined = this.deduceUnreachable(young, unreachable, true, full);
+    // Survivors, and objects that survive being found unreachable, end on old's list.
+    const oldTag = genTag(full ? generation : generation + 1);
+    const examined = this.subtractRefs(young, genTag(generation));
+    this.moveUnreachable(young, unreachable, true, full, oldTag);
 
     if (!full) {
       if (generation === NUM_GENERATIONS - 2) m[b + LONG_LIVED_PENDING] += this.survivors;
@@ -416,18 +477,20 @@ export class Collector {
     gcListInit(m, finalizers);
     for (let g = m[unreachable + GC_NEXT]; g !== unreachable; g = m[g + GC_NEXT]) m[g + GC_FLAGS] &= ~GC_UNREACHABLE;
 
-    let collected = model.handleWeakrefs(unreachable, old);
+    let collected = model.handleWeakrefs(unreachable, old, oldTag);
     this.finalizeGarbage(unreachable);
 
     // handle_resurrected_objects
     for (let g = m[unreachable + GC_NEXT]; g !== unreachable; g = m[g + GC_NEXT]) m[g + GC_FLAGS] &= ~GC_COLLECTING;
     const finalUnreachable = b + FINAL_UNREACHABLE_HEAD;
-    this.deduceUnreachable(unreachable, finalUnreachable, false, false);
+    this.updateRefs(unreachable);
+    this.subtractRefs(unreachable, 0);
+    this.moveUnreachable(unreachable, finalUnreachable, false, false, oldTag);
     for (let g = m[finalUnreachable + GC_NEXT]; g !== finalUnreachable; g = m[g + GC_NEXT]) m[g + GC_FLAGS] &= ~GC_UNREACHABLE;
     gcListMerge(m, unreachable, old);
 
     collected += gcListSize(m, finalUnreachable);
-    this.deleteGarbage(finalUnreachable, old);
+    this.deleteGarbage(finalUnreachable, old, oldTag);
 
     if (generation === NUM_GENERATIONS - 1) model.clearFreeLists();
 
@@ -441,19 +504,84 @@ export class Collector {
   }
 
   /**
-   * deduce_unreachable: update_refs, subtract_refs, move_unreachable. Leaves
-   * the unreachable objects in `unreachable` with GC_UNREACHABLE set; returns
-   * how many objects `base` held. `untrackTuples` and `untrackDicts`: see
-   * moveUnreachable.
+   * update_refs and subtract_refs in one walk of `base` (the first half of
+   * deduce_unreachable, Modules/gcmodule.c), for the generations being
+   * collected: each object gets gc_refs += ob_refcnt and marks itself
+   * collecting, and each reference to an object of these generations takes
+   * one from the referent's gc_refs -- which, when the referent's turn has not
+   * come yet, starts it at -1 and marks it, its generation tag telling that
+   * it is one of them (`maxTag`: the tag of the oldest generation collected).
+   * The sums are CPython's, as the decrements commute (so a run of references
+   * is walked first to last whatever order tp_traverse visits it in); the walk
+   * is one pass over the objects fewer than CPython's two. The visit is
+   * written out here rather than called through tp_traverse: a call per
+   * reference costs more than the visit.
+   *
+   * With `maxTag` 0, after updateRefs: subtract_refs alone, the objects
+   * marked collecting being the set (handle_resurrected_objects, where the
+   * generation tags no longer tell the set apart). Returns how many objects
+   * `base` holds.
    */
-  private deduceUnreachable(base: number, unreachable: number, untrackTuples: boolean, untrackDicts: boolean): number {
-    const n = this.updateRefs(base);
-    this.subtractRefs(base);
-    this.moveUnreachable(base, unreachable, untrackTuples, untrackDicts);
-    return n;
+  private subtractRefs(base: number, maxTag: number): number {
+    const m = this.m;
+    const model = this.model;
+    const gcTypes = model.gcTypes;
+    const kinds = model.traverseKinds;
+    const countOffsets = model.traverseCountOffsets;
+    const startOffsets = model.traverseStartOffsets;
+    const countWords = model.traverseCountWords;
+    // Writing every examined object's GC header makes its page private after a fork.
+    const cow = this.cow;
+    if (cow !== null && maxTag !== 0) for (let g = m[base + GC_NEXT]; g !== base; g = m[g + GC_NEXT]) cow.touch(g);
+    let visited = 0;
+    let examined = 0;
+    for (let g = m[base + GC_NEXT]; g !== base; g = m[g + GC_NEXT]) {
+      examined++;
+      const h = g + GC_HEAD_WORDS;
+      const flags = m[g + GC_FLAGS];
+      if (maxTag === 0) {
+        // subtract_refs alone: updateRefs has set gc_refs.
+      } else if ((flags & GC_COLLECTING) !== 0) {
+        m[g + GC_REFS] += m[h + OB_REFCNT];
+      } else {
+        m[g + GC_REFS] = m[h + OB_REFCNT];
+        m[g + GC_FLAGS] = flags | GC_COLLECTING;
+      }
+      const type = m[h + OB_TYPE];
+      const how = kinds[type];
+      let first = 0;
+      let n = 0;
+      if (how === T_ARRAY) {
+        n = m[h + countOffsets[type]];
+        if (n === 0) continue;
+        first = m[h + startOffsets[type]];
+        visited += n;
+      } else if (how === T_INLINE) {
+        n = m[h + countOffsets[type]];
+        first = h + startOffsets[type];
+        visited += n;
+      } else if (how === T_VALUES && m[h + startOffsets[type]] !== 0) {
+        n = m[countWords[type]];
+        first = m[h + startOffsets[type]];
+        visited += n + 1;
+      } else {
+        const count = model.referents(h);
+        visited += model.lastVisited;
+        const refs = model.scratch;
+        for (let i = 0; i < count; i++) visitDecrefTagged(m, gcTypes, refs[i], maxTag);
+        continue;
+      }
+      for (let p = first, end = first + n; p < end; p++) visitDecrefTagged(m, gcTypes, m[p], maxTag);
+    }
+    this.visited += visited;
+    return examined;
   }
 
-  /** update_refs: gc_refs = ob_refcnt, and mark as collecting; returns how many. */
+  /**
+   * update_refs: gc_refs = ob_refcnt, and mark as collecting; returns how
+   * many. For the objects found unreachable, whose generation tags no
+   * longer tell them apart (handle_resurrected_objects).
+   */
   private updateRefs(base: number): number {
     const m = this.m;
     let n = 0;
@@ -466,60 +594,6 @@ export class Collector {
       n++;
     }
     return n;
-  }
-
-  /**
-   * subtract_refs: references from inside the set don't keep an object alive
-   * (visit_decref on each referent). The visit is written out in each loop:
-   * a call per reference costs more than the visit.
-   */
-  private subtractRefs(base: number): void {
-    const m = this.m;
-    const model = this.model;
-    const gcTypes = model.gcTypes;
-    const kinds = model.traverseKinds;
-    const countOffsets = model.traverseCountOffsets;
-    const startOffsets = model.traverseStartOffsets;
-    const countWords = model.traverseCountWords;
-    let visited = 0;
-    for (let g = m[base + GC_NEXT]; g !== base; g = m[g + GC_NEXT]) {
-      const h = g + GC_HEAD_WORDS;
-      const type = m[h + OB_TYPE];
-      const how = kinds[type];
-      let n = 0;
-      let p = 0;
-      let step = 0;
-      if (how === T_INLINE || how === T_ARRAY) {
-        n = m[h + countOffsets[type]];
-        step = -1;
-        p = (how === T_INLINE ? h + startOffsets[type] : m[h + startOffsets[type]]) + n - 1;
-        visited += n;
-      } else if (how === T_VALUES && m[h + startOffsets[type]] !== 0) {
-        n = m[countWords[type]];
-        step = 1;
-        p = m[h + startOffsets[type]];
-        visited += n + 1;
-      }
-      if (step !== 0) {
-        for (let i = 0; i < n; i++, p += step) {
-          const x = m[p];
-          if (x === 0 || gcTypes[m[x + OB_TYPE]] === 0) continue;
-          const r = x - GC_HEAD_WORDS;
-          if ((m[r + GC_FLAGS] & GC_COLLECTING) !== 0) m[r + GC_REFS]--;
-        }
-      } else {
-        const count = model.referents(h);
-        visited += model.lastVisited;
-        const refs = model.scratch;
-        for (let i = 0; i < count; i++) {
-          const x = refs[i];
-          if (gcTypes[m[x + OB_TYPE]] === 0) continue;
-          const r = x - GC_HEAD_WORDS;
-          if ((m[r + GC_FLAGS] & GC_COLLECTING) !== 0) m[r + GC_REFS]--;
-        }
-      }
-    }
-    this.visited += visited;
   }
 
   /**
@@ -538,7 +612,7 @@ export class Collector {
    * pass: it runs after every tuple has been seen, and what it decides for a
    * dict depends on tuples only.
    */
-  private moveUnreachable(base: number, unreachable: number, untrackTuples: boolean, untrackDicts: boolean): void {
+  private moveUnreachable(base: number, unreachable: number, untrackTuples: boolean, untrackDicts: boolean, survivorTag: number): void {
     const m = this.m;
     const model = this.model;
     const gcTypes = model.gcTypes;
@@ -559,65 +633,27 @@ export class Collector {
         const h = g + GC_HEAD_WORDS;
         const type = m[h + OB_TYPE];
         const how = kinds[type];
-        let n = 0;
-        let p = 0;
-        let step = 0;
-        if (how === T_INLINE || how === T_ARRAY) {
-          n = m[h + countOffsets[type]];
-          step = -1;
-          p = (how === T_INLINE ? h + startOffsets[type] : m[h + startOffsets[type]]) + n - 1;
-          visited += n;
-        } else if (how === T_VALUES && m[h + startOffsets[type]] !== 0) {
-          n = m[countWords[type]];
-          step = 1;
-          p = m[h + startOffsets[type]];
-          visited += n + 1;
-        }
-        if (step !== 0) {
-          for (let i = 0; i < n; i++, p += step) {
-            const x = m[p];
-            if (x === 0 || gcTypes[m[x + OB_TYPE]] === 0) continue;
-            const r = x - GC_HEAD_WORDS;
-            const flags = m[r + GC_FLAGS];
-            if ((flags & GC_COLLECTING) === 0) continue;
-            if ((flags & GC_UNREACHABLE) !== 0) {
-              // Back from unreachable to the end of base, to be scanned in turn.
-              const rprev = m[r + GC_PREV];
-              const rnext = m[r + GC_NEXT];
-              m[rprev + GC_NEXT] = rnext;
-              m[rnext + GC_PREV] = rprev;
-              m[r + GC_FLAGS] = flags & ~GC_UNREACHABLE;
-              gcListAppend(m, r, base);
-              m[r + GC_REFS] = 1;
-            } else if (m[r + GC_REFS] === 0) {
-              m[r + GC_REFS] = 1;
-            }
+        if (how === T_ARRAY || how === T_INLINE) {
+          // The items from the last to the first, as list_traverse and tupletraverse visit them.
+          const n = m[h + countOffsets[type]];
+          if (n !== 0) {
+            const first = how === T_ARRAY ? m[h + startOffsets[type]] : h + startOffsets[type];
+            for (let p = first + n - 1; p >= first; p--) visitReachable(m, gcTypes, m[p], base);
+            visited += n;
           }
+        } else if (how === T_VALUES && m[h + startOffsets[type]] !== 0) {
+          const n = m[countWords[type]];
+          const first = m[h + startOffsets[type]];
+          for (let p = first, end = first + n; p < end; p++) visitReachable(m, gcTypes, m[p], base);
+          visited += n + 1;
         } else {
           const count = model.referents(h);
           visited += model.lastVisited;
           const refs = model.scratch;
-          for (let i = 0; i < count; i++) {
-            const x = refs[i];
-            if (gcTypes[m[x + OB_TYPE]] === 0) continue;
-            const r = x - GC_HEAD_WORDS;
-            const flags = m[r + GC_FLAGS];
-            if ((flags & GC_COLLECTING) === 0) continue;
-            if ((flags & GC_UNREACHABLE) !== 0) {
-              const rprev = m[r + GC_PREV];
-              const rnext = m[r + GC_NEXT];
-              m[rprev + GC_NEXT] = rnext;
-              m[rnext + GC_PREV] = rprev;
-              m[r + GC_FLAGS] = flags & ~GC_UNREACHABLE;
-              gcListAppend(m, r, base);
-              m[r + GC_REFS] = 1;
-            } else if (m[r + GC_REFS] === 0) {
-              m[r + GC_REFS] = 1;
-            }
-          }
+          for (let i = 0; i < count; i++) visitReachable(m, gcTypes, refs[i], base);
         }
         m[g + GC_PREV] = prev;
-        m[g + GC_FLAGS] &= ~GC_COLLECTING;
+        m[g + GC_FLAGS] = (m[g + GC_FLAGS] & ~(GC_COLLECTING | GC_GEN_MASK)) | survivorTag;
         if (untrackTuples && type === tupleType) {
           model.maybeUntrackTuple(h);
           // Untracked: unlinked after prev, whose next is now g's old next.
@@ -679,7 +715,7 @@ export class Collector {
   }
 
   /** delete_garbage: tp_clear each; an object that survives its clear moves to `old`. */
-  private deleteGarbage(collectable: number, old: number): void {
+  private deleteGarbage(collectable: number, old: number, oldTag: number): void {
     const m = this.m;
     while (!gcListIsEmpty(m, collectable)) {
       const g = m[collectable + GC_NEXT];
@@ -688,7 +724,7 @@ export class Collector {
       this.model.clear(h);
       this.model.decref(h);
       if (m[collectable + GC_NEXT] === g) {
-        m[g + GC_FLAGS] &= ~GC_COLLECTING;
+        m[g + GC_FLAGS] = (m[g + GC_FLAGS] & ~(GC_COLLECTING | GC_GEN_MASK)) | oldTag;
         gcListMove(m, g, old);
       }
     }

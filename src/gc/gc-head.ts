@@ -19,6 +19,22 @@ export const GC_FINALIZED = 1;
 export const GC_COLLECTING = 2;
 /** NEXT_MASK_UNREACHABLE: tentatively unreachable (in move_unreachable). */
 export const GC_UNREACHABLE = 4;
+/**
+ * Bits 3-4: which generation list the object is on, plus one (0: untracked,
+ * or in the permanent generation). CPython has no such field; pyheap keeps
+ * it so that a collection can tell, from a referent's GC head alone, whether
+ * the referent is in the generations being collected before the pass that
+ * marks them has reached it (Collector.subtractRefs).
+ * Invariant: a tracked object in generation i has tag i + 1; every other
+ * object has tag 0 (untracking clears it, as it clears the other flags).
+ */
+export const GC_GEN_SHIFT = 3;
+export const GC_GEN_MASK = 3 << GC_GEN_SHIFT;
+
+/** The GC_FLAGS bits of an object on generation `generation`'s list. */
+export function genTag(generation: number): number {
+  return (generation + 1) << GC_GEN_SHIFT;
+}
 
 /** ob_refcnt, at the object's handle. */
 export const OB_REFCNT = 0;

@@ -33,7 +33,7 @@ import type { CollectionReport } from '../gc/collector.js';
 import { Heap, type HeapOptions } from '../heap/allocator.js';
 import { type CostProfile, CPYTHON_311_COSTS, gcCostsFrom } from './costs.js';
 import * as builtinResults from './builtin-results.js';
-import { OB_TYPE } from './header.js';
+import { MANAGED_VALUES, OB_TYPE } from './header.js';
 import { ObjectGraph } from './objgraph.js';
 import { ObjectSpace } from './object-space.js';
 import { Tracemalloc } from './tracemalloc.js';
@@ -120,6 +120,9 @@ export class Python {
   elapsedNs = 0;
   private locals = new Int32Array(LOCALS_INITIAL);
   private sp = 0;
+  /** Where the current frame's locals start (0 outside any frame): `del` reads it on every call. */
+  private frameBase = 0;
+  /** The bases of the enclosing frames. */
   private frameBases: number[] = [];
   /** dict()'s buffer of resolved keys, when no dict() call holds it. */
   private spareKeys: Int32Array | null = new Int32Array(8);
@@ -162,7 +165,7 @@ export class Python {
    */
   call(body: () => Ref | void): Ref {
     this.elapsedNs += this.costs.call;
-    this.frameBases.push(this.sp);
+    this.pushFrame();
     let result: Ref | void = undefined;
     try {
       result = body();
@@ -179,7 +182,7 @@ export class Python {
    * names are rebound: the same mechanics as `call`, without a call's cost.
    */
   scope(body: () => void): void {
-    this.frameBases.push(this.sp);
+    this.pushFrame();
     try {
       body();
     } finally {
@@ -190,13 +193,13 @@ export class Python {
   /** `del x`: drops a local of the current frame now. */
   del(x: Ref): void {
     const top = this.sp - 1;
+    const base = this.frameBase;
     // Dropping the newest local (a statement's result, POP_TOP) is the common case.
-    if (top >= 0 && this.locals[top] === x && (this.frameBases.length === 0 || top >= this.frameBases[this.frameBases.length - 1])) {
+    if (top >= base && this.locals[top] === x) {
       this.sp = top;
       this.space.decref(x);
       return;
     }
-    const base = this.frameBases.length > 0 ? this.frameBases[this.frameBases.length - 1] : 0;
     for (let i = top; i >= base; i--) {
       if (this.locals[i] === x) {
         this.locals.copyWithin(i, i + 1, this.sp);
@@ -218,8 +221,14 @@ export class Python {
     return Array.from(this.locals.subarray(0, this.sp));
   }
 
+  private pushFrame(): void {
+    this.frameBases.push(this.frameBase);
+    this.frameBase = this.sp;
+  }
+
   private popFrame(): void {
-    const base = this.frameBases.pop()!;
+    const base = this.frameBase;
+    this.frameBase = this.frameBases.pop()!;
     const space = this.space;
     const locals = this.locals;
     const top = this.sp;
@@ -342,6 +351,36 @@ export class Python {
     this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
     for (let i = 0; i < n; i++) dict.setItem(space, d, keys[i], entries[i][1]);
     this.spareKeys = keys;
+    return this.own(d);
+  }
+
+  /**
+   * The constant keys of a dict display, `{'a': a, 'b': b}`: prepared once per
+   * call site, as the compiler makes them a constant tuple for
+   * BUILD_CONST_KEY_MAP. Their identifier strs are resolved at the first
+   * dictWith(), as dict() resolves names, so preparing changes nothing.
+   */
+  constKeys(names: readonly string[]): ConstKeys {
+    return new ConstKeys(this, names);
+  }
+
+  /**
+   * `{'a': a, 'b': b}` with the keys prepared by constKeys() (BUILD_CONST_KEY_MAP,
+   * _PyDict_FromItems in Objects/dictobject.c): the same dict, allocations and
+   * cost as dict() with those names, without a JavaScript entry per key.
+   */
+  dictWith(keys: ConstKeys, ...values: Ref[]): Ref {
+    const n = keys.names.length;
+    if (keys.owner !== this) throw this.misuse('dictWith(): the keys were prepared by another Python');
+    if (values.length !== n) throw this.misuse(`dictWith(): ${n} keys, ${values.length} values`);
+    const space = this.space;
+    const handles = keys.handles;
+    if (n > 0 && handles[0] === 0) for (let i = 0; i < n; i++) handles[i] = space.identifier(keys.names[i]);
+    for (let i = 0; i < n; i++) this.check(values[i], 'dict value');
+    // Identifier strs: an all-str table, as dict() finds them.
+    const d = dict.newPresized(space, n, true);
+    this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
+    for (let i = 0; i < n; i++) dict.setItem(space, d, handles[i], values[i]);
     return this.own(d);
   }
 
@@ -537,9 +576,7 @@ export class Python {
    * (_PyObject_MakeTpCall, Objects/call.c), dropped when the call returns.
    */
   new(cls: number, attrs: Readonly<Record<string, Ref>> = {}): Ref {
-    if (!Number.isInteger(cls) || cls <= 0 || cls >= MAX_TYPES || this.space.types.classes[cls] == null) {
-      throw this.misuse(`new() needs a class from defineClass(), got ${cls}`);
-    }
+    this.expectClass(cls);
     const kind = this.space.types.kind[cls];
     this.elapsedNs += kind === K_SLOTS ? this.costs.instanceSlotsNew : this.costs.instanceNew;
     const names = Object.keys(attrs);
@@ -552,17 +589,58 @@ export class Python {
     this.spareValues = null;
     if (values === null || values.length < n) values = new Int32Array(Math.max(n, 8));
     for (let i = 0; i < n; i++) values[i] = this.check(attrs[names[i]], names[i]);
-    const args = tuple.newTuple(space, n);
-    const m = space.mem;
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      space.incref(v);
-      m[args + tuple.ITEMS + i] = v;
-    }
+    const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
     for (let i = 0; i < n; i++) instance.setAttr(space, h, names[i], space.identifier(names[i]), values[i]);
     space.decref(args);
     this.spareValues = values;
+    return h;
+  }
+
+  /**
+   * A call site `cls(v0, v1, ...)` whose `__init__` stores each argument as
+   * the attribute of the same name, in order (what new() does), prepared
+   * once: after its first call it keeps each name's index in the class's
+   * shared keys, as CPython 3.11's specializer caches it in a
+   * STORE_ATTR_INSTANCE_VALUE (Python/specialize.c). Preparing changes nothing.
+   */
+  constructorCall(cls: number, names: readonly string[]): ConstructorCall {
+    this.expectClass(cls);
+    if (this.space.types.kind[cls] === K_SLOTS) for (const name of names) this.expectSlot(cls, name);
+    return new ConstructorCall(this, cls, names);
+  }
+
+  /**
+   * `cls(v0, v1, ...)` through a prepared call site: the same objects,
+   * reference counts, allocations and cost as new() with those attributes.
+   */
+  newWith(site: ConstructorCall, ...values: Ref[]): Ref {
+    const n = site.names.length;
+    if (site.owner !== this) throw this.misuse('newWith(): the call site was prepared by another Python');
+    if (values.length !== n) throw this.misuse(`newWith(): ${n} attributes, ${values.length} values`);
+    const cls = site.cls;
+    const space = this.space;
+    const kind = space.types.kind[cls];
+    this.elapsedNs += kind === K_SLOTS ? this.costs.instanceSlotsNew : this.costs.instanceNew;
+    if (n === 0) return this.own(instance.newInstance(space, cls));
+    for (let i = 0; i < n; i++) this.check(values[i], site.names[i]);
+    const args = this.argsTuple(values, n);
+    const h = this.own(instance.newInstance(space, cls));
+    const m = space.mem;
+    const handles = site.handles;
+    const indexes = site.indexes;
+    for (let i = 0; i < n; i++) {
+      const ix = indexes[i];
+      const valuesArray = kind === K_INSTANCE ? m[h + MANAGED_VALUES] : 0;
+      if (ix >= 0 && valuesArray !== 0) {
+        instance.storeAtIndex(space, valuesArray, ix, values[i]);
+        continue;
+      }
+      if (handles[i] === 0) handles[i] = space.identifier(site.names[i]);
+      instance.setAttr(space, h, site.names[i], handles[i], values[i]);
+      if (kind === K_INSTANCE && m[h + MANAGED_VALUES] !== 0) indexes[i] = instance.sharedKeyIndex(space, cls, handles[i]);
+    }
+    space.decref(args);
     return h;
   }
 
@@ -736,12 +814,32 @@ export class Python {
   check(x: Ref, what: string): Ref {
     const space = this.space;
     const m = space.mem;
-    // (x | 0) === x: an integer in int32 range, as every handle is (the heap is under 4 GiB).
+    // (x | 0) === x: an integer in int32 range, as every handle is (the heap is
+    // under 4 GiB); the type id is range-checked before it indexes `known`.
     if ((x | 0) === x && x >= space.staticBase && x < m.length - 1 && m[x] > 0) {
       const type = m[x + 1];
-      if (type > 0 && type < MAX_TYPES && space.types.names[type] !== undefined) return x;
+      if (type >>> 0 < MAX_TYPES && space.types.known[type] !== 0) return x;
     }
     throw this.misuse(`${what}: ${x} is not a live object (freed, or never one)`);
+  }
+
+  /** The tuple a call to a class packs its n positional arguments in (_PyObject_MakeTpCall), new references. */
+  private argsTuple(values: ArrayLike<Ref>, n: number): Ref {
+    const space = this.space;
+    const args = tuple.newTuple(space, n);
+    const m = space.mem;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      space.incref(v);
+      m[args + tuple.ITEMS + i] = v;
+    }
+    return args;
+  }
+
+  private expectClass(cls: number): void {
+    if (!Number.isInteger(cls) || cls <= 0 || cls >= MAX_TYPES || this.space.types.classes[cls] == null) {
+      throw this.misuse(`new() needs a class from defineClass(), got ${cls}`);
+    }
   }
 
   private kindOf(x: Ref, what: string): number {
@@ -826,6 +924,41 @@ export class Python {
 
   misuse(message: string): PyheapError {
     return new PyheapError('PYHEAP_E_OBJECT_USAGE', message);
+  }
+}
+
+/** The constant keys of a dict display (Python.constKeys). */
+export class ConstKeys {
+  /** The process whose identifiers `handles` holds. */
+  readonly owner: Python;
+  readonly names: readonly string[];
+  /** The keys' identifier strs, resolved at first use (0 until then). */
+  readonly handles: Int32Array;
+
+  constructor(owner: Python, names: readonly string[]) {
+    this.owner = owner;
+    this.names = Object.freeze([...names]);
+    this.handles = new Int32Array(names.length);
+  }
+}
+
+/** A prepared `cls(v0, v1, ...)` call site (Python.constructorCall). */
+export class ConstructorCall {
+  /** The process whose class, identifiers and shared keys these are. */
+  readonly owner: Python;
+  readonly cls: number;
+  readonly names: readonly string[];
+  /** The names' identifier strs, resolved at first use (0 until then). */
+  readonly handles: Int32Array;
+  /** Each name's index in the class's shared keys, once a store has put it there (-1 until then). */
+  readonly indexes: Int32Array;
+
+  constructor(owner: Python, cls: number, names: readonly string[]) {
+    this.owner = owner;
+    this.cls = cls;
+    this.names = Object.freeze([...names]);
+    this.handles = new Int32Array(names.length);
+    this.indexes = new Int32Array(names.length).fill(-1);
   }
 }
 

@@ -14,7 +14,7 @@
  * the simulation stores fits inside the block CPython would have allocated: a
  * pointer is one word here, eight bytes there.
  */
-export { GC_COLLECTING, GC_FINALIZED, GC_FLAGS, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, OB_REFCNT, OB_TYPE } from '../gc/gc-head.js';
+export { GC_COLLECTING, GC_FINALIZED, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, OB_REFCNT, OB_TYPE } from '../gc/gc-head.js';
 
 /** First word of a type's own fields. */
 export const OB_FIELDS = 2;

@@ -685,8 +685,8 @@ export class ObjectSpace implements GcObjectModel {
     return builtinResults.callbackPhase(this, phase);
   }
 
-  handleWeakrefs(unreachableHead: number, oldHead: number): number {
-    return weakref.handleWeakrefs(this, unreachableHead, oldHead);
+  handleWeakrefs(unreachableHead: number, oldHead: number, oldTag: number): number {
+    return weakref.handleWeakrefs(this, unreachableHead, oldHead, oldTag);
   }
 
   /** clear_freelists (full collections): tuples, floats, lists, dicts go back to pymalloc. */

@@ -96,6 +96,8 @@ export class TypeTable {
   readonly basicSizeBytes = new Int32Array(MAX_TYPES);
   /** ht_cached_keys: the shared keys object of a managed-dict class's instance dicts, or 0. */
   readonly cachedKeys = new Int32Array(MAX_TYPES);
+  /** 1 for every type id in use (built-in or defined): what the API's handle check reads. */
+  readonly known = new Uint8Array(MAX_TYPES);
   readonly names: string[] = [];
   readonly classes: (ClassInfo | null)[] = [];
   private nextClassId = FIRST_CLASS;
@@ -152,6 +154,7 @@ export class TypeTable {
       this.basicSizeBytes[id] = 16 + 8 * slots.length + (weakref ? 8 : 0);
     }
     this.names[id] = spec.name;
+    this.known[id] = 1;
     this.classes[id] = { name: spec.name, slots: slots ?? [], finalizer: spec.finalizer ?? null };
     return id;
   }
@@ -174,6 +177,7 @@ export class TypeTable {
     this.weaklistOffset[id] = weaklistOffset;
     this.basicSizeBytes[id] = basicSizeBytes;
     this.names[id] = name;
+    this.known[id] = 1;
     this.classes[id] = null;
   }
 }

@@ -95,11 +95,31 @@ function storeInstanceAttribute(space: ObjectSpace, h: number, values: number, n
     dict.setItem(space, d, name, value);
     return;
   }
+  storeAtIndex(space, values, ix, value);
+}
+
+/**
+ * The store of STORE_ATTR_INSTANCE_VALUE (Python/ceval.c, 3.11): the value
+ * into slot `ix` of an instance's values array, whose index the caller has
+ * from the class's shared keys (where a name, once added, keeps its index).
+ */
+export function storeAtIndex(space: ObjectSpace, values: number, ix: number, value: number): void {
+  const m = space.mem;
   const old = m[values + ix];
   space.incref(value);
   m[values + ix] = value;
   if (old === 0) dict.valuesInsertionOrderAdd(space, values, ix);
   else space.decref(old);
+}
+
+/**
+ * The shared-keys index at which `name` (an interned str handle) is stored
+ * in the inline values of an instance of `type` (a managed-dict class), or -1
+ * when the shared keys do not hold it: what the specializer caches for
+ * STORE_ATTR_INSTANCE_VALUE after the first store. Changes nothing.
+ */
+export function sharedKeyIndex(space: ObjectSpace, type: number, name: number): number {
+  return dict.keysStringLookup(space, classKeys(space, type), name);
 }
 
 /** obj.name (a borrowed reference), or 0 when unset. */

@@ -15,7 +15,7 @@
  *   h+5 wr_prev  h+6 wr_next
  */
 import { gcListInit, gcListIsEmpty, gcListMove } from '../../gc/gc-list.js';
-import { GC_COLLECTING, GC_FLAGS, GC_HEAD_WORDS, GC_NEXT } from '../header.js';
+import { GC_COLLECTING, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT } from '../header.js';
 import type { ObjectSpace } from '../object-space.js';
 import { T_WEAKREF } from '../type-table.js';
 import * as tuple from './tuple.js';
@@ -184,7 +184,7 @@ export function traverse(space: ObjectSpace, wr: number): number {
  * unreachable object; a weakref with a callback that is itself reachable
  * gets its callback called once all are cleared. Returns weakrefs freed.
  */
-export function handleWeakrefs(space: ObjectSpace, unreachable: number, old: number): number {
+export function handleWeakrefs(space: ObjectSpace, unreachable: number, old: number, oldTag: number): number {
   const m = space.mem;
   const wrcb = space.staticBase + 32; // gc-state WRCB_HEAD
   gcListInit(m, wrcb);
@@ -213,6 +213,7 @@ export function handleWeakrefs(space: ObjectSpace, unreachable: number, old: num
     space.decref(wr);
     if (m[wrcb + GC_NEXT] === g) {
       gcListMove(m, g, old);
+      m[g + GC_FLAGS] = (m[g + GC_FLAGS] & ~GC_GEN_MASK) | oldTag;
     } else {
       freed++;
     }
