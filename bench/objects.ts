@@ -9,11 +9,19 @@
  *
  *   ops_mix               per iteration, create and drop one instance of P
  *                         (three attributes set in __init__), one 3-tuple, one
- *                         list of 3 items, one dict of 3 str keys: `py.new`,
- *                         `py.tuple`, `py.list`, `py.dict`, each followed by
+ *                         list of 3 items, one dict of 3 str keys: `py.newWith`,
+ *                         `py.tuple`, `py.list`, `py.dictWith`, each followed by
  *                         `py.del` (CPython's POP_TOP); 4,000 such objects
  *                         stay alive meanwhile, as the interpreter's own do
- *                         in CPython
+ *                         in CPython. The instance and the dict go through
+ *                         prepared call sites (`py.constructorCall`,
+ *                         `py.constKeys`), as the anchor's do: CPython 3.11
+ *                         compiles the dict display to BUILD_CONST_KEY_MAP
+ *                         over a constant tuple of keys, and its specializer
+ *                         turns `self.a = a` into STORE_ATTR_INSTANCE_VALUE
+ *                         with the attribute's index cached. The simulated
+ *                         work is the same as through `py.new` and `py.dict`
+ *                         (test/unit/prepared-calls.test.ts compares heaps)
  *   gc_full_1m_lists      py.gc.collect() with 1,000,000 empty lists held in a
  *                         list, minus an empty collection; per object
  *   gc_full_1m_instances  the same with 1,000,000 instances of P
@@ -34,7 +42,7 @@ import { join } from 'node:path';
 import type { CollectionReport } from '../src/gc/collector.js';
 import { GC_NEXT } from '../src/gc/gc-head.js';
 import { genHead, NUM_GENERATIONS } from '../src/gc/gc-state.js';
-import { Python, type Ref } from '../src/objects/api.js';
+import { type ConstKeys, type ConstructorCall, Python, type Ref } from '../src/objects/api.js';
 import { GC_STATE_OFFSET } from '../src/objects/static-area.js';
 import { fmt, machineLine, ReportLines, repoRoot, type Summary, summary, writeResultsSection } from './results.js';
 
@@ -48,6 +56,8 @@ const YOUNG_N = 700;
 const YOUNG_SAMPLES = 201;
 /** One timed ops_mix run lasts about this long. */
 const OPS_TARGET_MS = 200;
+/** Untimed ops_mix iterations before a run is sized. */
+const OPS_WARMUP = 50_000;
 /** ops_mix iterations' worth of objects alive while the mix runs (see measureOpsMix). */
 const KEPT = 1000;
 
@@ -91,13 +101,20 @@ interface OpsResult {
   collections: number;
 }
 
+/** The anchor's call sites: `P(a, b, c)` and `{'a': a, 'b': b, 'c': c}`. */
+interface Sites {
+  newP: ConstructorCall;
+  abc: ConstKeys;
+}
+
 /** The anchor's loop body, once per iteration; a, b, c are the ints 1001..1003 (locals). */
-function opsMix(py: Python, P: number, a: Ref, b: Ref, c: Ref, n: number): void {
+function opsMix(py: Python, sites: Sites, a: Ref, b: Ref, c: Ref, n: number): void {
+  const { newP, abc } = sites;
   for (let i = 0; i < n; i++) {
-    py.del(py.new(P, { a, b, c }));
+    py.del(py.newWith(newP, a, b, c));
     py.del(py.tuple(a, b, c));
     py.del(py.list([a, b, c]));
-    py.del(py.dict([['a', a], ['b', b], ['c', c]]));
+    py.del(py.dictWith(abc, a, b, c));
   }
 }
 
@@ -108,21 +125,25 @@ function measureOpsMix(): OpsResult {
     const a = py.int(1001);
     const b = py.int(1002);
     const c = py.int(1003);
+    const sites: Sites = { newP: py.constructorCall(P, ['a', 'b', 'c']), abc: py.constKeys(['a', 'b', 'c']) };
     // The anchor's interpreter holds other objects of these sizes while the
     // mix runs, so a freed block goes back to a pool with blocks still in use;
     // so does the simulated process, with KEPT iterations' worth kept alive.
     const kept = py.list();
     for (let i = 0; i < KEPT; i++) {
-      for (const x of [py.new(P, { a, b, c }), py.tuple(a, b, c), py.list([a, b, c]), py.dict([['a', a], ['b', b], ['c', c]])]) {
+      for (const x of [py.newWith(sites.newP, a, b, c), py.tuple(a, b, c), py.list([a, b, c]), py.dictWith(sites.abc, a, b, c)]) {
         py.append(kept, x);
         py.del(x);
       }
     }
-    // Warm-up, also sizing a run to OPS_TARGET_MS.
+    // Warm-up: the first calls compile the code, and a run sized on them
+    // would be far too short (the anchor warms up likewise).
+    opsMix(py, sites, a, b, c, OPS_WARMUP);
+    // More warm-up, also sizing a run to OPS_TARGET_MS.
     let n = 1000;
     for (;;) {
       const t = nowNs();
-      opsMix(py, P, a, b, c, n);
+      opsMix(py, sites, a, b, c, n);
       const elapsed = nowNs() - t;
       if (elapsed > (OPS_TARGET_MS * 1e6) / 4) {
         n = Math.max(1, Math.round((n * OPS_TARGET_MS * 1e6) / elapsed));
@@ -137,7 +158,7 @@ function measureOpsMix(): OpsResult {
       jsGc?.();
       const modelledBefore = py.elapsedNs;
       const t = nowNs();
-      opsMix(py, P, a, b, c, n);
+      opsMix(py, sites, a, b, c, n);
       perIteration.push((nowNs() - t) / n);
       modelled = (py.elapsedNs - modelledBefore) / n;
     }
@@ -152,10 +173,10 @@ function measureOpsMix(): OpsResult {
       return summary(times).median;
     };
     const nsAlone = {
-      instance: alone(() => py.del(py.new(P, { a, b, c }))),
+      instance: alone(() => py.del(py.newWith(sites.newP, a, b, c))),
       tuple: alone(() => py.del(py.tuple(a, b, c))),
       list: alone(() => py.del(py.list([a, b, c]))),
-      dict: alone(() => py.del(py.dict([['a', a], ['b', b], ['c', c]]))),
+      dict: alone(() => py.del(py.dictWith(sites.abc, a, b, c))),
     };
     result = {
       iterationsPerRun: n,

@@ -375,12 +375,17 @@ export class Python {
     if (values.length !== n) throw this.misuse(`dictWith(): ${n} keys, ${values.length} values`);
     const space = this.space;
     const handles = keys.handles;
-    if (n > 0 && handles[0] === 0) for (let i = 0; i < n; i++) handles[i] = space.identifier(keys.names[i]);
+    const resolved = n > 0 && handles[0] !== 0;
+    if (n > 0 && !resolved) for (let i = 0; i < n; i++) handles[i] = space.identifier(keys.names[i]);
     for (let i = 0; i < n; i++) this.check(values[i], 'dict value');
-    // Identifier strs: an all-str table, as dict() finds them.
-    const d = dict.newPresized(space, n, true);
     this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
+    if (resolved && keys.distinct && n <= dict.SMALL_DISPLAY_MAX) return this.own(dict.fromConstKeys(space, handles, keys.hashes, values, n));
+    // Identifier strs: an all-str table, as dict() finds them. The first call
+    // goes the general way, which hashes the keys (as the compiler does
+    // constants') for the calls after it.
+    const d = dict.newPresized(space, n, true);
     for (let i = 0; i < n; i++) dict.setItem(space, d, handles[i], values[i]);
+    for (let i = 0; i < n; i++) keys.hashes[i] = space.hash(handles[i]);
     return this.own(d);
   }
 
@@ -934,11 +939,17 @@ export class ConstKeys {
   readonly names: readonly string[];
   /** The keys' identifier strs, resolved at first use (0 until then). */
   readonly handles: Int32Array;
+  /** Their hashes, once the first use has computed them. */
+  readonly hashes: Int32Array;
+  /** No key repeats (`{'a': 1, 'a': 2}` keeps one entry, the general way). */
+  readonly distinct: boolean;
 
   constructor(owner: Python, names: readonly string[]) {
     this.owner = owner;
     this.names = Object.freeze([...names]);
     this.handles = new Int32Array(names.length);
+    this.hashes = new Int32Array(names.length);
+    this.distinct = new Set(names).size === names.length;
   }
 }
 

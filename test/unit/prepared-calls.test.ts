@@ -75,6 +75,7 @@ function run(sites: Sites): Python {
         py.del(x);
         py.del(sites.make(py, S, ['x', 'y'], [a, b]));
         py.del(sites.dict(py, [], []));
+        py.del(sites.dict(py, ['b', 'a', 'b'], [a, c, b])); // a repeated key keeps one entry
       }
       // The shared keys hold at most 30 names: the rest materialise a dict.
       const w = sites.make(py, Wide, wideNames.slice(0, 10 + round % 25), wideNames.slice(0, 10 + round % 25).map(() => a));

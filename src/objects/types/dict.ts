@@ -345,6 +345,44 @@ export function newPresized(space: ObjectSpace, minused: number, unicode: boolea
   return newDictWith(space, newKeys(space, log2, unicode), 0, 0);
 }
 
+/** The most items of a dict display that dict_new_presized leaves to PyDict_New: USABLE_FRACTION(PyDict_MINSIZE). */
+export const SMALL_DISPLAY_MAX = PRESIZE_MIN_USED;
+
+/**
+ * BUILD_CONST_KEY_MAP (_PyDict_FromItems) for n distinct identifier keys, 1 <= n <=
+ * SMALL_DISPLAY_MAX, whose hashes the caller has from an earlier hash():
+ * PyDict_New, then PyDict_SetItem of each pair in order, as setItem() does them
+ * (new references taken here). Each insertdict after the first skips the
+ * lookup that could only miss -- the keys are distinct interned strs, the
+ * table fresh -- and the resize check that could not fire: the table's five
+ * usable slots hold them all.
+ */
+export function fromConstKeys(space: ObjectSpace, keys: Int32Array, hashes: Int32Array, values: ArrayLike<number>, n: number): number {
+  const h = newDict(space);
+  const m = space.mem;
+  space.incref(keys[0]);
+  space.incref(values[0]);
+  insertToEmptyDict(space, h, keys[0], hashes[0], values[0]);
+  const k = m[h + KEYS];
+  const e = entriesBase(space, k);
+  for (let i = 1; i < n; i++) {
+    const key = keys[i];
+    const value = values[i];
+    space.incref(key);
+    space.incref(value);
+    maintainTracking(space, h, key, value);
+    m[k + DK_VERSION] = 0;
+    const ix = m[k + DK_NENTRIES];
+    setIndex(space, k, findEmptySlot(space, k, hashes[i]), ix);
+    m[e + 2 * ix] = key;
+    m[e + 2 * ix + 1] = value;
+    m[h + USED]++;
+    m[k + DK_USABLE]--;
+    m[k + DK_NENTRIES] = ix + 1;
+  }
+  return h;
+}
+
 /** make_dict_from_instance_attributes: a split dict over the class's shared keys and these values. */
 export function fromInstanceValues(space: ObjectSpace, k: number, v: number): number {
   const m = space.mem;

@@ -208,7 +208,8 @@ export function dealloc(space: ObjectSpace, h: number): void {
     space.untrack(h);
   }
   const weaklist = space.types.weaklistOffset[type];
-  if (weaklist !== 0) {
+  // PyObject_ClearWeakRefs returns at once when the list is empty: tested here, without the call.
+  if (weaklist !== 0 && m[h + weaklist] !== 0) {
     weakref.clearWeakRefs(space, h, h + weaklist);
     if ((flags & F_FINALIZE) !== 0) while (m[h + weaklist] !== 0) weakref.clearRefKeepCallback(space, m[h + weaklist]);
   }
