@@ -56,6 +56,8 @@ const YOUNG_N = 700;
 const YOUNG_SAMPLES = 201;
 /** One timed ops_mix run lasts about this long. */
 const OPS_TARGET_MS = 200;
+/** Operations of one kind in a row in opsBatch. */
+const BATCH = 100;
 /** Untimed ops_mix iterations before a run is sized. */
 const OPS_WARMUP = 50_000;
 /** ops_mix iterations' worth of objects alive while the mix runs (see measureOpsMix). */
@@ -95,6 +97,8 @@ const nowNs = (): number => performance.now() * 1e6;
 interface OpsResult {
   /** Median ns of each operation (create and drop) timed alone. */
   nsAlone: { instance: number; tuple: number; list: number; dict: number };
+  /** Median ns per iteration with the same operations grouped, BATCH of each in turn. */
+  nsBatched: number;
   iterationsPerRun: number;
   nsPerIteration: Summary;
   modelledNsPerIteration: number;
@@ -116,6 +120,15 @@ function opsMix(py: Python, sites: Sites, a: Ref, b: Ref, c: Ref, n: number): vo
     py.del(py.list([a, b, c]));
     py.del(py.dictWith(abc, a, b, c));
   }
+}
+
+/** The same work as BATCH iterations of opsMix, each operation BATCH times in a row: for where the time goes. */
+function opsBatch(py: Python, sites: Sites, a: Ref, b: Ref, c: Ref): void {
+  const { newP, abc } = sites;
+  for (let i = 0; i < BATCH; i++) py.del(py.newWith(newP, a, b, c));
+  for (let i = 0; i < BATCH; i++) py.del(py.tuple(a, b, c));
+  for (let i = 0; i < BATCH; i++) py.del(py.list([a, b, c]));
+  for (let i = 0; i < BATCH; i++) py.del(py.dictWith(abc, a, b, c));
 }
 
 function measureOpsMix(): OpsResult {
@@ -163,12 +176,12 @@ function measureOpsMix(): OpsResult {
       modelled = (py.elapsedNs - modelledBefore) / n;
     }
     // Each operation alone, for where the time goes (after the mix: the code is warm).
-    const alone = (op: () => void): number => {
+    const alone = (op: () => void, count = n): number => {
       const times: number[] = [];
       for (let r = 0; r < runs; r++) {
         const t = nowNs();
-        for (let i = 0; i < n; i++) op();
-        times.push((nowNs() - t) / n);
+        for (let i = 0; i < count; i++) op();
+        times.push((nowNs() - t) / count);
       }
       return summary(times).median;
     };
@@ -178,12 +191,14 @@ function measureOpsMix(): OpsResult {
       list: alone(() => py.del(py.list([a, b, c]))),
       dict: alone(() => py.del(py.dictWith(sites.abc, a, b, c))),
     };
+    const nsBatched = alone(() => opsBatch(py, sites, a, b, c), Math.max(1, Math.round(n / BATCH))) / BATCH;
     result = {
       iterationsPerRun: n,
       nsPerIteration: summary(perIteration),
       modelledNsPerIteration: modelled,
       collections: collections(py) - collectionsBefore,
       nsAlone,
+      nsBatched,
     };
   });
   return result!;
@@ -398,21 +413,24 @@ say('Where the time goes:');
 say();
 say(
   `- ops_mix: each operation alone takes, in ns, instance ${ns(alone.instance)}, tuple ${ns(alone.tuple)}, list ${ns(alone.list)}, dict ${ns(alone.dict)} ` +
-    `(sum ${ns(aloneSum)}). pyheap does what CPython's allocator and object code do for each -- pymalloc blocks taken and returned, free lists, ` +
-    'reference counts, GC list links, the trashcan, dict and shared-key probes -- as reads and writes of the simulated heap, plus the API\'s own ' +
-    'work: every handle checked, the frame\'s locals, the JavaScript arguments (an attribute object, arrays). Profiles show no single hot spot; ' +
-    'the instance (with the argument tuple the call packs and its values array) and the dict take most of it.',
+    `(sum ${ns(aloneSum)}); the same operations ${BATCH} of each in turn take ${ns(ops.nsBatched)} ns per iteration, against ` +
+    `${ns(ops.nsPerIteration.median)} interleaved as in the anchor's loop. The work is the same (the same calls on the same heap, measured ` +
+    'after the mix, so with the same compiled code); interleaved, the four operations\' compiled code and branches are in play at once, ' +
+    'which the processor runs less well (an inference from these figures: no hardware counters were read). pyheap does what CPython\'s allocator and object code do for each -- pymalloc blocks ' +
+    'taken and returned, free lists, reference counts, GC list links, the trashcan, dict probes -- as reads and writes of the simulated heap, ' +
+    'plus the API\'s own work: every handle checked, the frame\'s locals, the list display\'s JavaScript array.',
 );
 say(
   `- full collections: bound by memory. Following the oldest generation's list once, reading nothing but the GC heads, takes ` +
     `${ns(lists.walkNsPerObject.median)} ns per object with the 1M lists (${ns(instances.walkNsPerObject.median)} with the instances), measured in this run. ` +
-    'pyheap makes three passes (update_refs; subtract_refs and move_unreachable, each following the holder\'s million references too, with ' +
-    'untrack_tuples, untrack_dicts and the generation\'s size folded into move_unreachable); each object spans two cache lines (the GC head ' +
-    'ends one, the header starts the next, as in CPython\'s pools), and every pass reads both.',
+    'pyheap makes two passes where CPython makes four: update_refs and subtract_refs in one (a generation tag in each GC head tells ' +
+    'a referent in the collected generations before its own turn), then move_unreachable with untrack_tuples, untrack_dicts and the ' +
+    'generation\'s size folded in; each follows the holder\'s million references too. Each object spans two cache lines (the GC head ends ' +
+    'one, the header starts the next, as in CPython\'s pools), and both passes read both.',
 );
 say(
-  '- the young collection: 700 objects fit in cache, so it is the instructions per object that count: the three passes, with each ' +
-    'typed-array access bounds-checked.',
+  '- the young collection: 700 objects fit in cache, so it is the instructions per object and per reference that count: the two passes, ' +
+    'with each typed-array access bounds-checked.',
 );
 say();
 

@@ -102,6 +102,8 @@ export interface FunctionOptions {
 }
 
 const LOCALS_INITIAL = 1024;
+/** The most values a prepared call site takes (constKeys, constructorCall): they are passed as arguments. */
+export const MAX_PREPARED_VALUES = 8;
 
 export class Python {
   readonly heap: Heap;
@@ -361,6 +363,7 @@ export class Python {
    * dictWith(), as dict() resolves names, so preparing changes nothing.
    */
   constKeys(names: readonly string[]): ConstKeys {
+    if (names.length > MAX_PREPARED_VALUES) throw this.misuse(`constKeys(): at most ${MAX_PREPARED_VALUES} keys; use dict() for more`);
     return new ConstKeys(this, names);
   }
 
@@ -369,23 +372,27 @@ export class Python {
    * _PyDict_FromItems in Objects/dictobject.c): the same dict, allocations and
    * cost as dict() with those names, without a JavaScript entry per key.
    */
-  dictWith(keys: ConstKeys, ...values: Ref[]): Ref {
+  dictWith(keys: ConstKeys, v0?: Ref, v1?: Ref, v2?: Ref, v3?: Ref, v4?: Ref, v5?: Ref, v6?: Ref, v7?: Ref): Ref {
     const n = keys.names.length;
     if (keys.owner !== this) throw this.misuse('dictWith(): the keys were prepared by another Python');
-    if (values.length !== n) throw this.misuse(`dictWith(): ${n} keys, ${values.length} values`);
     const space = this.space;
     const handles = keys.handles;
     const resolved = n > 0 && handles[0] !== 0;
     if (n > 0 && !resolved) for (let i = 0; i < n; i++) handles[i] = space.identifier(keys.names[i]);
-    for (let i = 0; i < n; i++) this.check(values[i], 'dict value');
+    const values = this.preparedValues('dictWith', 'keys', n, v0, v1, v2, v3, v4, v5, v6, v7);
     this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
-    if (resolved && keys.distinct && n <= dict.SMALL_DISPLAY_MAX) return this.own(dict.fromConstKeys(space, handles, keys.hashes, values, n));
-    // Identifier strs: an all-str table, as dict() finds them. The first call
-    // goes the general way, which hashes the keys (as the compiler does
-    // constants') for the calls after it.
-    const d = dict.newPresized(space, n, true);
-    for (let i = 0; i < n; i++) dict.setItem(space, d, handles[i], values[i]);
-    for (let i = 0; i < n; i++) keys.hashes[i] = space.hash(handles[i]);
+    let d: Ref;
+    if (resolved && keys.distinct && n <= dict.SMALL_DISPLAY_MAX) {
+      d = dict.fromConstKeys(space, handles, keys.hashes, values, n);
+    } else {
+      // Identifier strs: an all-str table, as dict() finds them. The first call
+      // goes the general way, which hashes the keys (as the compiler does
+      // constants') for the calls after it.
+      d = dict.newPresized(space, n, true);
+      for (let i = 0; i < n; i++) dict.setItem(space, d, handles[i], values[i]);
+      for (let i = 0; i < n; i++) keys.hashes[i] = space.hash(handles[i]);
+    }
+    this.spareValues = values;
     return this.own(d);
   }
 
@@ -611,6 +618,7 @@ export class Python {
    */
   constructorCall(cls: number, names: readonly string[]): ConstructorCall {
     this.expectClass(cls);
+    if (names.length > MAX_PREPARED_VALUES) throw this.misuse(`constructorCall(): at most ${MAX_PREPARED_VALUES} attributes; use new() for more`);
     if (this.space.types.kind[cls] === K_SLOTS) for (const name of names) this.expectSlot(cls, name);
     return new ConstructorCall(this, cls, names);
   }
@@ -619,16 +627,18 @@ export class Python {
    * `cls(v0, v1, ...)` through a prepared call site: the same objects,
    * reference counts, allocations and cost as new() with those attributes.
    */
-  newWith(site: ConstructorCall, ...values: Ref[]): Ref {
+  newWith(site: ConstructorCall, v0?: Ref, v1?: Ref, v2?: Ref, v3?: Ref, v4?: Ref, v5?: Ref, v6?: Ref, v7?: Ref): Ref {
     const n = site.names.length;
     if (site.owner !== this) throw this.misuse('newWith(): the call site was prepared by another Python');
-    if (values.length !== n) throw this.misuse(`newWith(): ${n} attributes, ${values.length} values`);
+    const values = this.preparedValues('newWith', 'attributes', n, v0, v1, v2, v3, v4, v5, v6, v7);
     const cls = site.cls;
     const space = this.space;
     const kind = space.types.kind[cls];
     this.elapsedNs += kind === K_SLOTS ? this.costs.instanceSlotsNew : this.costs.instanceNew;
-    if (n === 0) return this.own(instance.newInstance(space, cls));
-    for (let i = 0; i < n; i++) this.check(values[i], site.names[i]);
+    if (n === 0) {
+      this.spareValues = values;
+      return this.own(instance.newInstance(space, cls));
+    }
     const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
     const m = space.mem;
@@ -646,7 +656,48 @@ export class Python {
       if (kind === K_INSTANCE && m[h + MANAGED_VALUES] !== 0) indexes[i] = instance.sharedKeyIndex(space, cls, handles[i]);
     }
     space.decref(args);
+    this.spareValues = values;
     return h;
+  }
+
+  /**
+   * The values of a prepared call, live objects, n of them, in a buffer taken
+   * from `spareValues` for the call (a collection the call triggers may run
+   * a finalizer that makes a call of its own); the caller puts it back.
+   * Arguments rather than an array: a call makes no JavaScript garbage.
+   */
+  private preparedValues(
+    method: string,
+    what: string,
+    n: number,
+    v0?: Ref,
+    v1?: Ref,
+    v2?: Ref,
+    v3?: Ref,
+    v4?: Ref,
+    v5?: Ref,
+    v6?: Ref,
+    v7?: Ref,
+  ): Int32Array {
+    let values = this.spareValues;
+    this.spareValues = null;
+    if (values === null || values.length < MAX_PREPARED_VALUES) values = new Int32Array(MAX_PREPARED_VALUES);
+    values[0] = v0 ?? 0;
+    values[1] = v1 ?? 0;
+    values[2] = v2 ?? 0;
+    values[3] = v3 ?? 0;
+    values[4] = v4 ?? 0;
+    values[5] = v5 ?? 0;
+    values[6] = v6 ?? 0;
+    values[7] = v7 ?? 0;
+    let given = 0;
+    while (given < MAX_PREPARED_VALUES && values[given] !== 0) given++;
+    if (given !== n) {
+      this.spareValues = values;
+      throw this.misuse(`${method}(): ${n} ${what}, ${given} values`);
+    }
+    for (let i = 0; i < n; i++) this.check(values[i], `${method}() value`);
+    return values;
   }
 
   getattr(obj: Ref, name: string): Ref {

@@ -77,8 +77,9 @@ function run(sites: Sites): Python {
         py.del(sites.dict(py, [], []));
         py.del(sites.dict(py, ['b', 'a', 'b'], [a, c, b])); // a repeated key keeps one entry
       }
-      // The shared keys hold at most 30 names: the rest materialise a dict.
-      const w = sites.make(py, Wide, wideNames.slice(0, 10 + round % 25), wideNames.slice(0, 10 + round % 25).map(() => a));
+      // The shared keys hold at most 30 names: later ones materialise a dict.
+      const names = wideNames.slice((round * 3) % 27, ((round * 3) % 27) + 8);
+      const w = sites.make(py, Wide, names, names.map(() => a));
       if (round % 7 === 0) kept.push(w);
       py.append(py.getglobal(cache, 'keep'), w);
       // Mixed with the generic API on the same class, in another order.
@@ -124,6 +125,9 @@ describe('prepared call sites', () => {
       expect(() => py.dictWith(keys, 12345678)).toThrow(/not a live object/);
       expect(() => py.constructorCall(S, ['y'])).toThrow(/has no attribute 'y'/);
       expect(() => py.constructorCall(12, ['a'])).toThrow(/needs a class/);
+      const nine = Array.from({ length: 9 }, (_, i) => `k${i}`);
+      expect(() => py.constKeys(nine)).toThrow(/at most 8 keys/);
+      expect(() => py.constructorCall(P, nine)).toThrow(/at most 8 attributes/);
       const other = new Python({ heap: HEAP });
       expect(() => other.dictWith(keys, x)).toThrow(/another Python/);
       expect(() => other.newWith(site, x, x)).toThrow(/another Python/);
