@@ -53,12 +53,14 @@ export class Service {
   readonly directory: RunDirectory;
   readonly metrics: ServiceMetrics | null;
   metricsPort: number | null = null;
+  readonly address: QueueAddress;
   private readonly o: ServiceOptions;
   private depthTimer: NodeJS.Timeout | null = null;
   private queueDepth = 0;
 
   private constructor(o: ServiceOptions) {
     this.o = o;
+    this.address = o.address;
     this.counters = new RunCounters(o.address);
     this.producer = new JobProducer(o.address);
     this.directory = new RunDirectory(o.runDirectory, { ...o.scenario, seed: o.plan.seed });

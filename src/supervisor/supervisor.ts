@@ -242,7 +242,9 @@ export class Supervisor {
     const startedWall = performance.now();
     const facts = this.facts[slot];
     facts.requestsStarted++;
-    facts.busySinceS = startedS;
+    // While the thread computes the request, time passes for the simulator, not for the modelled
+    // process: timeouts judge the request once its modelled service time is known (below).
+    facts.busySinceS = null;
     const running: Running = { job, endpoint, arrivalS, startedS, serviceS: 0, timer: null, resolve, reject };
     this.running[slot] = running;
     const verdict = this.policy.onRequestStart(this.updateFacts(slot), this.limits[slot], startedS);
@@ -256,11 +258,15 @@ export class Supervisor {
         for (const e of result.gcEvents) this.o.sink.event({ t: this.now(), type: 'gc', slot, generation: e.generation, collected: e.collected, pause_seconds: e.pauseS });
         const dueWall = startedWall + this.wallMsFor(result.serviceS);
         const lateMs = performance.now() - dueWall;
+        let lagS = 0;
         if (lateMs > 0) {
-          const lagS = (lateMs / 1000) * this.o.timeScale;
+          lagS = (lateMs / 1000) * this.o.timeScale;
           this.lagSumS += lagS;
           if (lagS > this.lagMaxS) this.lagMaxS = lagS;
         }
+        // The modelled request runs serviceS and ends when it completes: a simulator that fell
+        // behind shifts its start, so a timeout (harakiri, time limit) kills only what CPython would.
+        facts.busySinceS = startedS + lagS;
         // Node's timers fire 1 ms apart at best: a request due sooner completes now (at most 1 ms of wall time early).
         const remainingMs = dueWall - performance.now();
         if (remainingMs >= 1) running.timer = setTimeout(() => this.complete(slot, running), remainingMs);

@@ -1,0 +1,268 @@
+/**
+ * The real-time service's overhead (`npm run bench:service`), on the
+ * machine's Redis (REDIS_URL, default 127.0.0.1:6379), each figure next to
+ * its anchor measured in the same run:
+ *
+ *   1. throughput: jobs per second end to end (every job added up front, the
+ *      clock running from the first fetch to the last completion) of BullMQ
+ *      with a no-op processor at concurrency C (the anchor) and of pyheap's
+ *      service with C simulated workers on a trivial scenario at a time scale
+ *      so high that the modelled 1 ms of CPU is nothing; C = 2 and 8
+ *      (required: pyheap >= 75% of the anchor);
+ *   2. latency at 500 jobs/s: enqueue to completion as BullMQ publishes it,
+ *      p50 and p99, pyheap next to the anchor (2 workers / concurrency 2);
+ *   3. thread recycle time: the old thread ended and the replacement booted
+ *      (the trivial scenario compiled, the heap built, the app imported),
+ *      next to ending a bare worker_threads thread and starting another.
+ *
+ *   npm run bench:service [-- --runs 5] [--jobs 20000] [--write]
+ */
+import { Queue, QueueEvents, Worker as BullWorker } from 'bullmq';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { parse } from 'yaml';
+import { compileScenario } from '../src/scenario/compile.js';
+import { type Scenario, scenarioSchema } from '../src/scenario/scenario.js';
+import { Service } from '../src/supervisor/service.js';
+import { WorkerHandle } from '../src/supervisor/worker-handle.js';
+import { DEFAULT_REDIS_URL, parseRedisUrl } from '../src/transport/bullmq/redis-url.js';
+import { fmt, machineLine, ReportLines, repoRoot, summary, writeResultsSection } from './results.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number): number => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+const runs = flag('--runs', 5);
+const jobs = flag('--jobs', 20_000);
+const write = args.includes('--write');
+const redisUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
+const connection = parseRedisUrl(redisUrl) as never;
+// High enough that the modelled 1 ms of CPU is 1 µs of wall time; not so high that Gunicorn's 30 s timeout (30 ms of wall time) trips on the simulator's own latency.
+const TIME_SCALE = 1000;
+const RATE = 500;
+const LATENCY_JOBS = 5000;
+
+const scenarioPath = join(repoRoot, 'test/fixtures/service/trivial.yaml');
+const trivial: Scenario = scenarioSchema.parse(parse(readFileSync(scenarioPath, 'utf8')));
+const scratch = mkdtempSync(join(tmpdir(), 'pyheap-bench-service-'));
+let queues = 0;
+
+function jobData(seq: number) {
+  return { endpoint: 'noop', enqueuedAtMs: performance.timeOrigin + performance.now(), seq };
+}
+
+async function addAll(queue: Queue, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 1000) {
+    const batch = [];
+    for (let k = i; k < Math.min(n, i + 1000); k++) batch.push({ name: 'noop', data: jobData(k), opts: { removeOnComplete: true } });
+    await queue.addBulk(batch);
+  }
+}
+
+/** Figure 1, the anchor: BullMQ, a no-op processor. */
+async function anchorThroughput(concurrency: number): Promise<number> {
+  const name = `bench-anchor-${process.pid}-${++queues}`;
+  const queue = new Queue(name, { connection });
+  let done = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const worker = new BullWorker(name, async () => ({}), { connection, concurrency });
+  worker.on('completed', () => {
+    if (++done === jobs) finish();
+  });
+  await worker.waitUntilReady();
+  const started = performance.now();
+  await addAll(queue, jobs);
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return jobs / seconds;
+}
+
+async function startService(workers: number, timeScale: number): Promise<Service> {
+  const runId = `bench-${process.pid}-${++queues}`;
+  const scenario: Scenario = { ...trivial, service: { ...trivial.service, workers } };
+  const plan = await compileScenario(scenario, { scenarioPath });
+  const service = await Service.start({
+    scenarioPath,
+    scenario,
+    plan,
+    address: { redisUrl, queue: 'trivial', runId },
+    timeScale,
+    runDirectory: join(scratch, runId),
+    metrics: null,
+    log: () => {},
+  });
+  // Every worker booted and idle before the clock starts.
+  while (![...Array(workers).keys()].every((slot) => service.supervisor.stateOf(slot) === 2)) await new Promise((r) => setTimeout(r, 10));
+  return service;
+}
+
+async function stopService(service: Service): Promise<void> {
+  await service.drain();
+  await service.producer.obliterate();
+  await service.counters.remove();
+  await service.close();
+}
+
+/** Figure 1, pyheap: the same jobs through the simulated service. */
+async function pyheapThroughput(workers: number): Promise<number> {
+  const service = await startService(workers, TIME_SCALE);
+  const queue = new Queue('trivial', { connection, prefix: `pyheap:{${service.address.runId}}` });
+  const before = service.supervisor.jobsCompleted;
+  const started = performance.now();
+  await addAll(queue, jobs);
+  while (service.supervisor.jobsCompleted - before < jobs) await new Promise((r) => setTimeout(r, 2));
+  const seconds = (performance.now() - started) / 1000;
+  await queue.close();
+  await stopService(service);
+  return jobs / seconds;
+}
+
+/** Figure 2: jobs added at RATE per second; latency from add to BullMQ's completed event. */
+async function latencyAt(queue: Queue, events: QueueEvents): Promise<{ p50: number; p99: number }> {
+  const addedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  events.on('completed', ({ jobId }) => {
+    const t = addedAt.get(jobId);
+    if (t === undefined) return;
+    latencies.push(performance.now() - t);
+    if (latencies.length === LATENCY_JOBS) finish();
+  });
+  await events.waitUntilReady();
+  const started = performance.now();
+  let sent = 0;
+  while (sent < LATENCY_JOBS) {
+    const due = Math.min(LATENCY_JOBS, Math.floor(((performance.now() - started) / 1000) * RATE) + 1);
+    while (sent < due) {
+      const t = performance.now();
+      const job = await queue.add('noop', jobData(sent), { removeOnComplete: true });
+      addedAt.set(job.id!, t);
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await finished;
+  latencies.sort((a, b) => a - b);
+  return { p50: latencies[Math.floor(latencies.length * 0.5)], p99: latencies[Math.floor(latencies.length * 0.99)] };
+}
+
+async function anchorLatency(): Promise<{ p50: number; p99: number }> {
+  const name = `bench-anchor-${process.pid}-${++queues}`;
+  const queue = new Queue(name, { connection });
+  const events = new QueueEvents(name, { connection });
+  const worker = new BullWorker(name, async () => ({}), { connection, concurrency: 2 });
+  await worker.waitUntilReady();
+  const result = await latencyAt(queue, events);
+  await worker.close();
+  await events.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return result;
+}
+
+async function pyheapLatency(): Promise<{ p50: number; p99: number }> {
+  const service = await startService(2, TIME_SCALE);
+  const runId = service.address.runId;
+  const queue = new Queue('trivial', { connection, prefix: `pyheap:{${runId}}` });
+  const events = new QueueEvents('trivial', { connection, prefix: `pyheap:{${runId}}` });
+  const result = await latencyAt(queue, events);
+  await events.close();
+  await queue.close();
+  await stopService(service);
+  return result;
+}
+
+/** Figure 3: end one thread, boot its replacement; ms. */
+async function pyheapRecycle(): Promise<number> {
+  const data = { scenario: trivial, scenarioPath, seed: 1, slot: 0, incarnation: 1, forked: false };
+  let handle = new WorkerHandle(data, () => {});
+  await handle.boot();
+  const started = performance.now();
+  await handle.terminate();
+  handle = new WorkerHandle({ ...data, incarnation: 2 }, () => {});
+  await handle.boot();
+  const ms = performance.now() - started;
+  await handle.terminate();
+  return ms;
+}
+
+const bareThread = join(scratch, 'bare.mjs');
+writeFileSync(bareThread, "import { parentPort } from 'node:worker_threads'; parentPort.postMessage('ready'); parentPort.on('message', () => {});\n");
+
+async function bareRecycle(): Promise<number> {
+  const spawnBare = () =>
+    new Promise<Worker>((resolve) => {
+      const w = new Worker(bareThread);
+      w.once('message', () => resolve(w));
+    });
+  let w = await spawnBare();
+  const started = performance.now();
+  await w.terminate();
+  w = await spawnBare();
+  const ms = performance.now() - started;
+  await w.terminate();
+  return ms;
+}
+
+function progress(line: string): void {
+  process.stderr.write(`bench:service: ${line}\n`);
+}
+
+async function repeat<T>(n: number, f: () => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(await f());
+  return out;
+}
+
+const report = new ReportLines();
+report.say(machineLine('n/a (the anchor is BullMQ itself)') + ` Redis at ${redisUrl.replace(/\/\/[^@]*@/, '//***@')}.`);
+report.say(
+  `Command: \`npm run bench:service\`; ${runs} runs of each figure, alternating anchor and pyheap; median (min, max). ${jobs.toLocaleString('en-US')} jobs per throughput run, ${LATENCY_JOBS.toLocaleString('en-US')} per latency run; pyheap at --time-scale ${TIME_SCALE.toExponential(0)} on test/fixtures/service/trivial.yaml.`,
+);
+report.say('');
+report.say('| figure | anchor | pyheap | ratio (medians) | required |');
+report.say('|---|---|---|---|---|');
+const perSecond = (v: number): string => Math.round(v).toLocaleString('en-US');
+const millis = (v: number): string => v.toFixed(2);
+for (const c of [2, 8]) {
+  const anchor: number[] = [];
+  const ours: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    anchor.push(await anchorThroughput(c));
+    progress(`throughput, ${c} workers, run ${i + 1}: anchor ${Math.round(anchor[i])} jobs/s`);
+    ours.push(await pyheapThroughput(c));
+    progress(`throughput, ${c} workers, run ${i + 1}: pyheap ${Math.round(ours[i])} jobs/s`);
+  }
+  const a = summary(anchor);
+  const p = summary(ours);
+  const ratio = p.median / a.median;
+  report.say(
+    `| jobs/s end to end, ${c} workers (anchor: BullMQ no-op processor, concurrency ${c}) | ${fmt(a, perSecond)} | ${fmt(p, perSecond)} | ${(ratio * 100).toFixed(0)}% | >= 75%: ${ratio >= 0.75 ? 'met' : '**not met**'} |`,
+  );
+}
+{
+  const anchor = await repeat(runs, anchorLatency);
+  const ours = await repeat(runs, pyheapLatency);
+  for (const q of ['p50', 'p99'] as const) {
+    const a = summary(anchor.map((r) => r[q]));
+    const p = summary(ours.map((r) => r[q]));
+    report.say(`| latency ${q} at ${RATE} jobs/s, ms (add to completed event; 2 workers) | ${fmt(a, millis)} | ${fmt(p, millis)} | ${(p.median / a.median).toFixed(2)}x | reported |`);
+  }
+}
+{
+  const bare = summary(await repeat(runs * 2, bareRecycle));
+  const ours = summary(await repeat(runs * 2, pyheapRecycle));
+  report.say(`| thread recycle, ms (end a thread, next one ready; anchor: bare worker_threads) | ${fmt(bare, millis)} | ${fmt(ours, millis)} | ${(ours.median / bare.median).toFixed(1)}x | reported |`);
+}
+report.say('');
+report.say(
+  "The throughput runs start the consumers, then add the jobs in bulks of 1,000 and time until the last completion. pyheap's per-job work beyond BullMQ's: the job's data validated, an idle worker drawn, the request run in its thread (one message each way), the policy consulted, the completion paced to modelled time.",
+);
+rmSync(scratch, { recursive: true, force: true });
+if (write) console.log(`\nwrote ${writeResultsSection('service', 'Real-time service (`npm run bench:service`)', report.lines)}`);
+process.exit(0);
