@@ -11,8 +11,9 @@
 import * as Comlink from 'comlink';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SharedHeapHandle } from '../src/heap/reader.js';
-import type { GcEvent, RequestResult } from '../src/process/py-process.js';
+import type { MessagePort } from 'node:worker_threads';
 import { nodeEndpoint } from '../src/protocol/comlink-node.js';
+import { type HandleResult, serveRequests } from '../src/protocol/request-channel.js';
 import { PyProcess } from '../src/process/py-process.js';
 import { compileScenario } from '../src/scenario/compile.js';
 import { scenarioSchema } from '../src/scenario/scenario.js';
@@ -27,6 +28,8 @@ export interface PyWorkerData {
   incarnation: number;
   /** Forked from a master that imported the app (preload). */
   forked: boolean;
+  /** The requests' own channel (src/protocol/request-channel.ts). */
+  requests: MessagePort;
 }
 
 export interface BootResult {
@@ -34,11 +37,6 @@ export interface BootResult {
   heap: SharedHeapHandle;
 }
 
-export interface HandleResult extends RequestResult {
-  gcEvents: GcEvent[];
-  /** Wall milliseconds the thread spent on the request's object work. */
-  wallMs: number;
-}
 
 /** The RPC surface the supervisor sees. */
 export class SimulatedWorker {
@@ -81,4 +79,8 @@ export class SimulatedWorker {
   }
 }
 
-if (parentPort !== null) Comlink.expose(new SimulatedWorker(), nodeEndpoint(parentPort as never));
+if (parentPort !== null) {
+  const worker = new SimulatedWorker();
+  Comlink.expose(worker, nodeEndpoint(parentPort as never));
+  serveRequests((workerData as PyWorkerData).requests, (endpoint) => worker.handle(endpoint));
+}

@@ -106,6 +106,14 @@ const transportSchema = z
       .min(0)
       .default(1)
       .describe('a job whose consumer died more often than this fails for good (BullMQ maxStalledCount)'),
+    prefetch_multiplier: z
+      .number()
+      .int()
+      .min(1)
+      .default(4)
+      .describe(
+        "jobs a serve process takes from the queue per worker, running or waiting for a free worker (Celery's worker_prefetch_multiplier, default 4): more keeps workers fed between Redis round trips; a dead process's prefetched jobs come back through stalled recovery",
+      ),
   })
   .describe('how the real-time service (pyheap run / serve) recovers jobs from a consumer that died; wall-clock times, whatever the time scale');
 

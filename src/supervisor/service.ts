@@ -77,6 +77,7 @@ export class Service {
       address: o.address,
       timeScale: o.timeScale,
       stall,
+      prefetchMultiplier: o.scenario.transport.prefetch_multiplier,
       counters: this.counters,
       sink: { sample: (line) => this.directory.sample(line), event: (line) => this.directory.event(line) },
       // The master holds an interpreter (the app too once a preloading master imports it: the supervisor updates this).
@@ -108,7 +109,8 @@ export class Service {
   private async pollDepth(): Promise<void> {
     try {
       const counts = await this.producer.counts();
-      this.queueDepth = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+      // Waiting in Redis, and taken by this process but waiting for a free worker.
+      this.queueDepth = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0) + this.supervisor.prefetchedWaiting;
       this.supervisor.setQueueDepth(this.queueDepth);
     } catch {
       // Redis is away for a moment: keep the last depth; BullMQ reconnects by itself.

@@ -38,6 +38,8 @@ export interface SupervisorOptions {
   /** Modelled seconds per wall second (10: a 1 s request completes after 100 ms). */
   timeScale: number;
   stall: StallSettings;
+  /** Jobs taken from the queue per worker (running, or waiting in the supervisor for a free worker). */
+  prefetchMultiplier: number;
   counters: RunCounters;
   sink: { sample(line: object): void; event(line: object): void };
   /** The master's resident memory (an interpreter; the app too when it preloads). */
@@ -162,7 +164,7 @@ export class Supervisor {
     }
     this.sampleTimer = setInterval(() => this.onSample(), this.wallMsFor(this.o.plan.sampleIntervalS));
     this.onSample();
-    this.consumer = new JobConsumer(this.o.address, this.n, this.o.stall, (job) => this.process(job), {
+    this.consumer = new JobConsumer(this.o.address, this.n * this.o.prefetchMultiplier, this.o.stall, (job) => this.process(job), {
       onCompleted: () => {
         this.jobsCompleted++;
       },
@@ -187,6 +189,11 @@ export class Supervisor {
   /** Queue depth as last read (the caller refreshes it). */
   setQueueDepth(depth: number): void {
     this.queueDepth = depth;
+  }
+
+  /** Jobs taken from the queue that wait here for a free worker. */
+  get prefetchedWaiting(): number {
+    return this.waiting.length;
   }
 
   // ------------------------------------------------------------------ jobs
@@ -346,7 +353,8 @@ export class Supervisor {
   /** A request raised inside the simulated process: the worker dies with it and is replaced. */
   private crash(slot: number, error: Error): void {
     this.recorder.onCrash();
-    this.o.sink.event({ t: this.now(), type: 'crash', slot, message: error.message.split('\n')[0] });
+    const code = (error as { code?: unknown }).code;
+    this.o.sink.event({ t: this.now(), type: 'crash', slot, error: typeof code === 'string' && code !== '' ? code : 'exception', message: error.message.split('\n')[0] });
     this.kill(slot, { reason: 'crashed', mode: 'kill', detail: error.message.split('\n')[0] });
   }
 

@@ -9,12 +9,13 @@ import * as Comlink from 'comlink';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { HeapReader } from '../heap/reader.js';
 import type { MemoryFigures } from '../heap/rss.js';
 import { type ProcessPageFigures, ProcessPageReader, type ProcessState } from '../process/process-page.js';
 import { nodeEndpoint } from '../protocol/comlink-node.js';
-import type { HandleResult, PyWorkerData, SimulatedWorker } from '../../workers/py-worker.js';
+import { type HandleResult, RequestClient } from '../protocol/request-channel.js';
+import type { PyWorkerData, SimulatedWorker } from '../../workers/py-worker.js';
 
 /** dist/workers/py-worker.js, found from this module whether it runs from dist/ or from the sources. */
 export function workerEntry(): string {
@@ -37,10 +38,14 @@ export class WorkerHandle {
   /** Resolves when the thread has exited, for whatever reason. */
   readonly exitedPromise: Promise<number>;
 
-  constructor(data: PyWorkerData, onError: (error: Error) => void) {
+  private readonly requests: RequestClient;
+
+  constructor(data: Omit<PyWorkerData, 'requests'>, onError: (error: Error) => void) {
     this.slot = data.slot;
     this.incarnation = data.incarnation;
-    this.thread = new Worker(workerEntry(), { workerData: data });
+    const channel = new MessageChannel();
+    this.thread = new Worker(workerEntry(), { workerData: { ...data, requests: channel.port2 }, transferList: [channel.port2] });
+    this.requests = new RequestClient(channel.port1);
     this.remote = Comlink.wrap<SimulatedWorker>(nodeEndpoint(this.thread as never));
     this.thread.on('error', (e) => {
       if (!this.exited) onError(e);
@@ -62,7 +67,7 @@ export class WorkerHandle {
   }
 
   handle(endpoint: number): Promise<HandleResult> {
-    return this.remote.handle(endpoint);
+    return this.requests.handle(endpoint);
   }
 
   /** Written straight into the process page in shared memory (no message). */
@@ -99,6 +104,7 @@ export class WorkerHandle {
   async terminate(): Promise<void> {
     if (this.exited) return;
     this.remote[Comlink.releaseProxy]();
+    this.requests.close();
     await this.thread.terminate();
   }
 }

@@ -108,6 +108,7 @@ async function runEnqueue(path: string | undefined, flags: EnqueueFlags): Promis
       enqueued: report.enqueued,
       requested: Math.round(report.requested),
       duration_seconds: report.durationS,
+      modelled_seconds_done: round3(report.modelledS),
       requested_rate_per_second: round3(report.durationS > 0 ? report.requested / report.durationS : 0),
       achieved_rate_per_second: round3(report.modelledS > 0 ? report.enqueued / report.modelledS : 0),
       max_late_wall_seconds: round3(report.maxLateS),
@@ -115,7 +116,7 @@ async function runEnqueue(path: string | undefined, flags: EnqueueFlags): Promis
     if (flags.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     else {
       process.stdout.write(
-        `  enqueued ${out.enqueued.toLocaleString('en-US')} jobs over ${out.duration_seconds} modelled s: ` +
+        `  enqueued ${out.enqueued.toLocaleString('en-US')} jobs over ${round3(report.modelledS)}${report.modelledS < report.durationS ? ` of ${out.duration_seconds} (stopped early)` : ''} modelled s: ` +
           `${out.achieved_rate_per_second}/s achieved, ${out.requested_rate_per_second}/s requested; latest job ${(out.max_late_wall_seconds * 1000).toFixed(1)} ms behind schedule\n`,
       );
     }
