@@ -17,8 +17,9 @@
  *   collect(gen)  (gc_collect_main)
  *     count_{gen+1} += 1; counts 0..gen = 0; merge younger lists into gen
  *     deduce_unreachable: gc_refs = refcount; subtract references from inside
- *       the generation; move gc_refs == 0 objects to `unreachable`, moving back
- *       those reachable from survivors
+ *       the generation (these two in one walk here: subtractRefs); move
+ *       gc_refs == 0 objects to `unreachable`, moving back those reachable
+ *       from survivors
  *     untrack tuples; survivors move to the next generation (full: untrack dicts)
  *     clear weakrefs to the unreachable and call their callbacks
  *     finalize (tp_finalize, once per object), then deduce again: objects the
@@ -29,6 +30,15 @@
  *
  * The order of every list operation is CPython's, so objects are cleared and
  * freed in the same order and the pymalloc state after a collection is the same.
+ *
+ * One addition to CPython's GC head: a generation tag in the flags word
+ * (gc-head.ts), kept by track/untrack, by every move between generation lists
+ * (survivors, objects that outlive being found unreachable, weakrefs whose
+ * callbacks ran, freeze/unfreeze). It lets update_refs and subtract_refs be
+ * one walk; the figures they produce are CPython's.
+ * Invariant: outside a collection no object is marked collecting (every path
+ * out of a collection clears the mark), so the walk can tell "not reached
+ * yet" from "reached".
  *
  * The object model (src/objects) supplies what is per type through
  * GcObjectModel: an object's referents, tp_clear, tp_finalize, weakref
