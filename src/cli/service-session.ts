@@ -111,7 +111,7 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
       results.push(...evaluateThresholds(thresholds, s, { latency: running.supervisor.recorder.total, wait: running.supervisor.recorder.wait, service: running.supervisor.recorder.service, latency_near_restart: running.supervisor.recorder.nearRestart }));
       return results.map(({ metric, expression, value, ok }) => ({ metric, expression, value, ok }));
     });
-    printEnd(summary, results, books, flags, runPath, running, mode);
+    printEnd(summary, results, books, flags, runPath, running, mode, mode === 'run' ? running.supervisor.jobsEnqueued : null);
     if (mode === 'run' && !flags.keepQueue) await running.producer.obliterate().catch(() => {});
     if (mode === 'run' && !flags.keepQueue) await running.counters.remove().catch(() => {});
     if (results.some((r) => !r.ok)) process.exitCode = THRESHOLD_FAILED_EXIT_CODE;
@@ -124,9 +124,16 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
   return signals.stoppedNow;
 }
 
-function printEnd(summary: Summary, results: ThresholdResult[], books: Books, flags: SessionFlags, runPath: string, service: Service, mode: 'run' | 'serve'): void {
+/**
+ * `added`: the jobs this process's load generator added (run). The queue may
+ * hold more: a bulk add that was in flight when Redis went away is sent again
+ * on reconnect (at-least-once), and its jobs then run twice.
+ */
+function printEnd(summary: Summary, results: ThresholdResult[], books: Books, flags: SessionFlags, runPath: string, service: Service, mode: 'run' | 'serve', added: number | null): void {
+  const resent = added === null ? 0 : Math.max(0, books.enqueued - added);
+  if (resent > 0 && !flags.quiet) process.stderr.write(`pyheap ${mode}: ${resent} jobs were added twice (a bulk add resent after Redis reconnected); they ran and are counted\n`);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...summary, thresholds: results, run_directory: runPath, books, simulation_lag_seconds_max: service.supervisor.lagMaxS }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...summary, thresholds: results, run_directory: runPath, books, jobs_added_twice: resent, simulation_lag_seconds_max: service.supervisor.lagMaxS }, null, 2)}\n`);
   } else {
     process.stdout.write(formatSummary(summary, results));
     const balance = `  books (all processes of the run): ${books.enqueued} enqueued = ${books.completed} completed + ${books.failed} failed + ${books.unfinished} still queued${books.lost !== 0 ? ` + ${books.lost} LOST` : ''}; ${books.retried} retried, ${books.duplicated} duplicated, ${books.stalled} stalled`;
