@@ -141,6 +141,8 @@ export class Supervisor {
     this.rssSampleAt = new Float64Array(n).fill(Infinity);
     this.timers = new Array<NodeJS.Timeout | null>(n).fill(null);
     this.endpointIndex = new Map(options.plan.endpoints.map((e, i) => [e.name, i]));
+    this.shadows.length = n;
+    this.shadows.fill(null);
     const source: WorkerStatsSource = {
       stats: (slot) => this.stats(slot),
       rssBytes: (slot) => this.handles[slot]?.rssBytes() ?? 0,
@@ -337,12 +339,85 @@ export class Supervisor {
           return;
         }
         this.lastGracefulRecycleAt = this.now();
-        this.leaving[slot] = verdict;
-        this.facts[slot].drainingSinceS = this.now();
-        this.handles[slot]?.setState('draining');
-        if (this.state[slot] === IDLE) this.exit(slot, verdict);
+        if (this.policy.guards.spawnBeforeKill && this.shadows[slot] === null) {
+          void this.bootShadow(slot, verdict);
+          return;
+        }
+        this.startDraining(slot, verdict);
         return;
     }
+  }
+
+  private startDraining(slot: number, verdict: Verdict): void {
+    this.leaving[slot] = verdict;
+    this.facts[slot].drainingSinceS = this.now();
+    this.handles[slot]?.setState('draining');
+    if (this.state[slot] === IDLE) this.exit(slot, verdict);
+  }
+
+  // ------------------------------------------------------------------ spawn before kill
+
+  /** The replacement of each slot booting beside its worker (guards.spawn_before_kill), and whether it is ready. */
+  private readonly shadows: ({ handle: WorkerHandle; spawnedS: number; ready: boolean } | null)[] = [];
+
+  /**
+   * The spawn-before-kill guard: the replacement boots first (its modelled
+   * boot time, as in virtual time); only once it is ready does the old worker
+   * drain and leave, and the replacement takes its slot at once.
+   */
+  private async bootShadow(slot: number, verdict: Verdict): Promise<void> {
+    const spawnedS = this.now();
+    const spawnedWall = performance.now();
+    const handle = this.newHandle(slot, ++this.incarnation[slot]);
+    const shadow = { handle, spawnedS, ready: false };
+    this.shadows[slot] = shadow;
+    this.recorder.onShadowBoot();
+    this.o.sink.event({ t: spawnedS, type: 'spawn_before_kill', slot, reason: verdict.reason, detail: verdict.detail });
+    let importS: number;
+    try {
+      importS = await handle.boot();
+    } catch (e) {
+      if (this.shadows[slot] !== shadow) return;
+      this.shadows[slot] = null;
+      this.recorder.onShadowReady();
+      this.o.sink.event({ t: this.now(), type: 'boot_error', slot, message: (e as Error).message.split('\n')[0] });
+      void handle.terminate();
+      // No replacement: the old worker recycles the ordinary way.
+      if (this.state[slot] !== DEAD) this.startDraining(slot, verdict);
+      return;
+    }
+    const bootS = this.policy.preloaded ? this.o.plan.forkTimeS : importS;
+    const readyWall = spawnedWall + this.wallMsFor(bootS);
+    this.noteLag(performance.now() - readyWall);
+    setTimeout(() => {
+      if (this.shadows[slot] !== shadow) return;
+      shadow.ready = true;
+      this.recorder.onShadowReady();
+      if (this.state[slot] === DEAD) this.adoptShadow(slot);
+      else this.startDraining(slot, verdict);
+    }, Math.max(0, readyWall - performance.now()));
+  }
+
+  /** The old worker has gone: its ready replacement takes the slot. */
+  private adoptShadow(slot: number): void {
+    const shadow = this.shadows[slot]!;
+    this.shadows[slot] = null;
+    this.handles[slot] = shadow.handle;
+    this.state[slot] = BOOTING;
+    const facts = this.facts[slot];
+    Object.assign(facts, { spawnedAtS: shadow.spawnedS, readyAtS: null, requestsStarted: 0, busySinceS: null, sampledRssBytes: 0, drainingSinceS: null, abortedAtS: null });
+    this.limits[slot] = this.policy.limitsAtSpawn(slot, this.slotRng[slot]);
+    this.recorder.onSpawn(slot, shadow.spawnedS);
+    this.o.sink.event({ t: this.now(), type: 'spawn', slot, incarnation: shadow.handle.incarnation, max_requests: this.limits[slot].maxRequests, spawn_before_kill: true });
+    if (Number.isFinite(this.policy.rssSampleIntervalS)) this.rssSampleAt[slot] = this.now() + this.policy.rssSampleIntervalS;
+    this.becomeReady(slot, shadow.handle);
+  }
+
+  private noteLag(lateMs: number): void {
+    if (lateMs <= 0) return;
+    const lagS = (lateMs / 1000) * this.o.timeScale;
+    this.lagSumS += lagS;
+    if (lagS > this.lagMaxS) this.lagMaxS = lagS;
   }
 
   /** The worker dies now; the job it runs is failed back to BullMQ, which retries it while it has attempts. */
@@ -388,7 +463,11 @@ export class Supervisor {
       peak_rss_bytes: stats.peakRssBytes,
     });
     void handle?.terminate();
-    if (this.containerUp && !this.stopping) this.requestSpawn(slot);
+    if (!this.containerUp || this.stopping) return;
+    const shadow = this.shadows[slot];
+    if (shadow?.ready) this.adoptShadow(slot);
+    // A replacement still booting takes the slot when it is ready.
+    else if (shadow === null || shadow === undefined) this.requestSpawn(slot);
   }
 
   // ------------------------------------------------------------------ spawning
@@ -557,6 +636,14 @@ export class Supervisor {
     }
     this.containerUp = false;
     this.spawnQueue.length = 0;
+    // Replacements booting beside their workers die with the container too.
+    for (let slot = 0; slot < this.n; slot++) {
+      const shadow = this.shadows[slot];
+      if (shadow === null || shadow === undefined) continue;
+      this.shadows[slot] = null;
+      if (!shadow.ready) this.recorder.onShadowReady();
+      void shadow.handle.terminate();
+    }
     for (let slot = 0; slot < this.n; slot++) if (this.state[slot] !== DEAD) this.kill(slot, { reason: 'oom_killed', mode: 'kill', detail });
     const now = this.now();
     const startAt = this.backOff.restartAtS(now);
@@ -666,6 +753,8 @@ export class Supervisor {
     this.onSample();
     const now = this.now();
     this.recorder.finish(now, this.state);
-    await Promise.all(this.handles.map((h) => h?.terminate()));
+    const shadows = this.shadows.map((s) => s?.handle);
+    this.shadows.fill(null);
+    await Promise.all([...this.handles, ...shadows].map((h) => h?.terminate()));
   }
 }

@@ -5,6 +5,8 @@
  * Redis itself restarted -- every job ends completed or failed and the run's
  * books balance: enqueued = completed + failed, jobs_lost = 0.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import type { ScenarioInput } from '../../src/scenario/scenario.js';
@@ -55,6 +57,34 @@ describe.skipIf(!HAVE_REDIS_SERVER)('no job lost: pyheap run against Redis', () 
     expect(out.books.enqueued).toBe(1000);
     expect(out.books.completed).toBe(1000);
     expect(out.restarts.by_reason.recycled_requests).toBeGreaterThanOrEqual(6);
+  });
+
+  it('spawn_before_kill: each replacement boots before its worker leaves, and takes its slot at once', async () => {
+    const out = await run(
+      baseScenario({
+        service: { workers: 2, boot: { import_time: 1, modules: 2, objects: 200 } },
+        endpoints: [{ name: 'work', cpu: 0.005, io: 0.01 }],
+        load: { arrival: 'constant', rate: 40, duration: 20 },
+        policy: { server: 'gunicorn', max_requests: 100, guards: { spawn_before_kill: true } },
+      }),
+      10,
+    );
+    expectBalanced(out);
+    const events = readFileSync(join(out.run_directory, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; slot: number; t: number; spawn_before_kill?: boolean });
+    const early = events.filter((e) => e.type === 'spawn_before_kill');
+    const adopted = events.filter((e) => e.type === 'spawn' && e.spawn_before_kill === true);
+    expect(out.restarts.by_reason.recycled_requests).toBeGreaterThanOrEqual(3);
+    expect(early.length).toBeGreaterThanOrEqual(out.restarts.by_reason.recycled_requests);
+    expect(adopted.length).toBe(out.restarts.by_reason.recycled_requests);
+    // Each adopted replacement was spawned before its predecessor's exit (1 s of modelled import earlier).
+    for (const a of adopted) {
+      const started = early.filter((e) => e.slot === a.slot && e.t <= a.t).at(-1);
+      expect(started).toBeDefined();
+      expect(a.t - started!.t).toBeGreaterThanOrEqual(1);
+    }
   });
 
   it('harakiri kills workers mid-job; their jobs are retried while they have attempts', async () => {
