@@ -1,0 +1,115 @@
+/**
+ * The service's edges: Prometheus metrics while serving (the `worker` label is
+ * the slot, two serve processes share a queue), what happens without Redis
+ * (`run` starts a temporary redis-server, `serve` stops with a message and
+ * never shows a password), and the warning when Redis may evict BullMQ's keys.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type LocalRedis } from '../../src/transport/local-redis.js';
+import { pyheap } from '../support/cli.js';
+import { baseScenario } from '../support/simulate.js';
+import { HAVE_REDIS_SERVER, ownRedis, parseServiceJson, startCli, tempDir, waitFor, writeScenario } from '../support/service.js';
+
+const dir = tempDir();
+let redis: LocalRedis;
+
+beforeAll(async () => {
+  if (HAVE_REDIS_SERVER) redis = await ownRedis();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+
+const slowish = baseScenario({
+  name: 'edges',
+  service: { workers: 2, boot: { import_time: 0.1, modules: 2, objects: 100 } },
+  endpoints: [{ name: 'work', cpu: 0.01, io: 0.05 }],
+  load: { arrival: 'constant', rate: 20, duration: 10 },
+});
+
+async function scrape(port: number): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+function metricsPort(stderr: string): number | null {
+  const m = /metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr);
+  return m === null ? null : Number(m[1]);
+}
+
+describe.skipIf(!HAVE_REDIS_SERVER)('serve: metrics and several consumers', () => {
+  it('two serve processes share a queue; each exposes its workers by slot', async () => {
+    const path = writeScenario(dir, slowish, 'edges.yaml');
+    const common = ['--redis', redis.url, '--run-id', 'edges', '--metrics-port', '0', '--time-scale', '2', '--runs', `${dir}/runs`];
+    const a = startCli(['serve', path, ...common, '--duration', '10', '--json']);
+    const b = startCli(['serve', path, ...common, '--duration', '10', '--json']);
+    await waitFor(() => metricsPort(a.stderrSoFar()) !== null && metricsPort(b.stderrSoFar()) !== null, 15_000, 'both metrics endpoints');
+    const enqueue = startCli(['enqueue', path, '--redis', redis.url, '--run-id', 'edges', '--time-scale', '2', '-q']);
+    expect((await enqueue.done).status).toBe(0);
+    for (const serve of [a, b]) {
+      const text = await scrape(metricsPort(serve.stderrSoFar())!);
+      expect(text).toMatch(/^pyheap_rss_bytes\{worker="0"\} \d+/m);
+      expect(text).toMatch(/^pyheap_rss_bytes\{worker="1"\} \d+/m);
+      expect(text).not.toMatch(/worker="2"/);
+      expect(text).toMatch(/^# TYPE pyheap_latency_seconds histogram/m);
+      expect(text).toMatch(/^pyheap_latency_seconds_bucket\{le="\+Inf",kind="total"\} \d+/m);
+      expect(text).toMatch(/^pyheap_requests_served_total\{worker="0"\} \d+/m);
+      expect(text).toMatch(/^pyheap_queue_depth \d+/m);
+    }
+    const [endA, endB] = await Promise.all([a.done, b.done]);
+    expect(endA.status, endA.stderr).toBe(0);
+    expect(endB.status, endB.stderr).toBe(0);
+    const outA = parseServiceJson(endA.stdout);
+    const outB = parseServiceJson(endB.stdout);
+    // Both consumed: each process's own completions, and the run's books, which both read from Redis.
+    const servedA = outA.latency_seconds.total.count;
+    const servedB = outB.latency_seconds.total.count;
+    expect(servedA).toBeGreaterThan(0);
+    expect(servedB).toBeGreaterThan(0);
+    expect(outB.books.enqueued).toBe(200);
+    expect(outB.books.completed).toBe(200);
+    expect(outB.books.lost).toBe(0);
+  });
+
+  it('warns when Redis may evict keys', async () => {
+    const own = await ownRedis();
+    try {
+      const client = new Redis(own.url);
+      await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      client.disconnect();
+      const path = writeScenario(dir, { ...slowish, load: { arrival: 'constant', rate: 10, duration: 2 } }, 'evict.yaml');
+      const out = pyheap(['run', path, '--redis', own.url, '--time-scale', '10', '--runs', `${dir}/runs`]);
+      expect(out.status, out.stderr).toBe(0);
+      expect(out.stderr).toMatch(/WARNING: Redis at redis:\/\/127\.0\.0\.1:\d+ has maxmemory-policy allkeys-lru; BullMQ needs noeviction/);
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
+describe('without Redis', () => {
+  it('serve stops with a message saying how to start Redis, and never prints the password', async () => {
+    const port = await freePort();
+    const path = writeScenario(dir, slowish, 'nored.yaml');
+    const out = pyheap(['serve', path, '--redis', `redis://app:hunter2@127.0.0.1:${port}`, '--metrics-port', '0']);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain(`no Redis answers at redis://app:***@127.0.0.1:${port}`);
+    expect(out.stderr).toContain('docker compose up -d redis');
+    expect(out.stderr).toContain('[PYHEAP_E_REDIS]');
+    expect(out.stderr).not.toContain('hunter2');
+  });
+
+  it.skipIf(!HAVE_REDIS_SERVER)('run starts a temporary redis-server and stops it at the end', async () => {
+    const port = await freePort();
+    const path = writeScenario(dir, { ...slowish, load: { arrival: 'constant', rate: 10, duration: 2 } }, 'temp.yaml');
+    const out = pyheap(['run', path, '--redis', `redis://127.0.0.1:${port}`, '--time-scale', '10', '--json', '--runs', `${dir}/runs`]);
+    expect(out.status, out.stderr).toBe(0);
+    const m = /started a temporary redis-server at (redis:\/\/127\.0\.0\.1:\d+) \(pid (\d+)\)/.exec(out.stderr);
+    expect(m).not.toBeNull();
+    expect(parseServiceJson(out.stdout).books.completed).toBe(20);
+    // Stopped by pid at the end.
+    expect(() => process.kill(Number(m![2]), 0)).toThrow();
+  });
+});
