@@ -4,6 +4,7 @@
  * (`run` starts a temporary redis-server, `serve` stops with a message and
  * never shows a password), and the warning when Redis may evict BullMQ's keys.
  */
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type LocalRedis } from '../../src/transport/local-redis.js';
@@ -71,6 +72,42 @@ describe.skipIf(!HAVE_REDIS_SERVER)('serve: metrics and several consumers', () =
     expect(outB.books.enqueued).toBe(200);
     expect(outB.books.completed).toBe(200);
     expect(outB.books.lost).toBe(0);
+  });
+
+  it('SIGTERM drains: the running jobs finish, then serve exits 0; a second SIGINT stops at once with 130', async () => {
+    const slow = baseScenario({
+      name: 'drain',
+      service: { workers: 2, boot: { import_time: 0.1, modules: 0, objects: 0 } },
+      endpoints: [{ name: 'slow', io: 1.5 }],
+      transport: { lock_duration: 1, stalled_interval: 0.5, max_stalled_count: 1 },
+    });
+    const path = writeScenario(dir, slow, 'drain.yaml');
+    const queue = new Queue('drain', { connection: { host: '127.0.0.1', port: Number(new URL(redis.url).port) }, prefix: 'pyheap:{drain}' });
+    const common = ['--redis', redis.url, '--run-id', 'drain', '--metrics-port', '0', '--json', '--runs', `${dir}/runs`];
+    const enqueueTwo = () => startCli(['enqueue', path, '--redis', redis.url, '--run-id', 'drain', '--rate', '2', '--arrival', 'constant', '--duration', '1s', '-q']).done;
+
+    const graceful = startCli(['serve', path, ...common]);
+    expect((await enqueueTwo()).status).toBe(0);
+    await waitFor(async () => (await queue.getActiveCount()) === 2, 15_000, 'two running jobs');
+    graceful.child.kill('SIGTERM');
+    const end = await graceful.done;
+    expect(end.status, end.stderr).toBe(0);
+    expect(parseServiceJson(end.stdout).books.completed).toBe(2);
+    expect(await queue.getActiveCount()).toBe(0);
+
+    const quick = startCli(['serve', path, ...common]);
+    expect((await enqueueTwo()).status).toBe(0);
+    await waitFor(async () => (await queue.getActiveCount()) === 2, 15_000, 'two running jobs');
+    quick.child.kill('SIGINT');
+    await waitFor(() => quick.stderrSoFar().includes('draining'), 5_000, 'the drain to start');
+    quick.child.kill('SIGINT');
+    const stopped = await quick.done;
+    expect(stopped.status, stopped.stderr).toBe(130);
+    // The two jobs were abandoned, not completed: they wait for stalled recovery.
+    const counts = await queue.getJobCounts('active', 'waiting', 'completed');
+    expect(counts.active + counts.waiting).toBe(2);
+    await queue.obliterate({ force: true });
+    await queue.close();
   });
 
   it('warns when Redis may evict keys', async () => {
