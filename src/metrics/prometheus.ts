@@ -161,11 +161,21 @@ export class ServiceMetrics {
     this.latency.observe({ kind: 'total' }, totalS);
   }
 
-  /** Serves /metrics on host:port (127.0.0.1 unless told otherwise); resolves with the port bound. */
-  listen(port: number, host = '127.0.0.1'): Promise<number> {
+  /**
+   * Serves /metrics on host:port (127.0.0.1 unless told otherwise), and any
+   * other path through `other` (the service's worker endpoints); resolves
+   * with the port bound.
+   */
+  listen(port: number, host = '127.0.0.1', other?: (method: string, path: string) => Promise<{ status: number; body: unknown } | null>): Promise<number> {
     const server = createServer((req, res) => {
       if (req.url !== '/metrics') {
-        res.writeHead(404).end('not found: the metrics are at /metrics\n');
+        const answer = other?.(req.method ?? 'GET', req.url ?? '/') ?? Promise.resolve(null);
+        answer
+          .then((a) => {
+            if (a === null) res.writeHead(404).end('not found: the metrics are at /metrics, the workers at /workers\n');
+            else res.writeHead(a.status, { 'content-type': 'application/json' }).end(`${JSON.stringify(a.body, null, 2)}\n`);
+          })
+          .catch((e: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(`${JSON.stringify({ error: e.message })}\n`));
         return;
       }
       this.registry

@@ -6,6 +6,7 @@
  * completed, failed, still queued -- and checked to balance.
  */
 import { PyheapError } from '../errors.js';
+import { formatMallocStats } from '../heap/stats.js';
 import { ServiceMetrics } from '../metrics/prometheus.js';
 import { PyProcess } from '../process/py-process.js';
 import { buildSummary, type Summary } from '../report/summary.js';
@@ -91,7 +92,7 @@ export class Service {
     try {
       if (o.metrics !== null && service.metrics !== null) {
         try {
-          service.metricsPort = await service.metrics.listen(o.metrics.port, o.metrics.host);
+          service.metricsPort = await service.metrics.listen(o.metrics.port, o.metrics.host, (method, path) => service.workerEndpoint(method, path));
         } catch (e) {
           throw new PyheapError('PYHEAP_E_SERVICE', `cannot serve metrics on ${o.metrics.host}:${o.metrics.port}: ${(e as Error).message} (choose another --metrics-port, or 0 for any free port)`, { cause: e });
         }
@@ -191,6 +192,42 @@ export class Service {
     await this.metrics?.close();
     await this.counters.close();
     await this.producer.close().catch(() => {});
+  }
+
+  /**
+   * The workers over HTTP, beside /metrics:
+   *   GET  /workers                          each slot's state and figures
+   *   GET  /workers/<slot>/snapshot          sys._debugmallocstats()'s pymalloc part and objgraph's most common types
+   *   POST /workers/<slot>/gc?generation=N   gc.collect(N) in the simulated process (default 2)
+   */
+  async workerEndpoint(method: string, path: string): Promise<{ status: number; body: unknown } | null> {
+    const url = new URL(path, 'http://localhost');
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    if (parts[0] !== 'workers') return null;
+    const s = this.supervisor;
+    if (parts.length === 1 && method === 'GET') {
+      return {
+        status: 200,
+        body: Array.from({ length: this.o.plan.workers }, (_, slot) => {
+          const stats = s.stats(slot);
+          return { slot, state: s.isDraining(slot) ? 'draining' : STATE_NAMES[s.stateOf(slot)], ...stats };
+        }),
+      };
+    }
+    const slot = Number(parts[1]);
+    if (parts.length !== 3 || !Number.isInteger(slot) || slot < 0 || slot >= this.o.plan.workers) return null;
+    const handle = s.handleOf(slot);
+    if (handle === null) return { status: 409, body: { error: `worker ${slot} is not running (${STATE_NAMES[s.stateOf(slot)]})` } };
+    if (parts[2] === 'snapshot' && method === 'GET') {
+      const snap = await handle.snapshot();
+      return { status: 200, body: { slot, malloc_stats_text: formatMallocStats(snap.mallocStats), malloc_stats: snap.mallocStats, most_common_types: snap.mostCommonTypes } };
+    }
+    if (parts[2] === 'gc' && method === 'POST') {
+      const generation = Number(url.searchParams.get('generation') ?? 2);
+      if (!(generation === 0 || generation === 1 || generation === 2)) return { status: 400, body: { error: 'generation must be 0, 1 or 2' } };
+      return { status: 200, body: { slot, generation, collected: await handle.gcCollect(generation) } };
+    }
+    return null;
   }
 
   private figures() {

@@ -691,6 +691,12 @@ export class Supervisor {
     this.o.sink.sample({ ...line, simulation_lag_seconds: Math.round(this.lagMaxS * 1e6) / 1e6 });
   }
 
+  /** The slot's thread once booted (for snapshots and gc.collect), or null. */
+  handleOf(slot: number): WorkerHandle | null {
+    const state = this.state[slot];
+    return state === IDLE || state === BUSY ? this.handles[slot] : null;
+  }
+
   /** 0 dead, 1 booting, 2 idle, 3 busy. */
   stateOf(slot: number): number {
     return this.state[slot];

@@ -59,6 +59,18 @@ describe.skipIf(!HAVE_REDIS_SERVER)('serve: metrics and several consumers', () =
       expect(text).toMatch(/^pyheap_requests_served_total\{worker="0"\} \d+/m);
       expect(text).toMatch(/^pyheap_queue_depth \d+/m);
     }
+    // The workers beside the metrics: figures, a heap snapshot, gc.collect.
+    const port = metricsPort(a.stderrSoFar())!;
+    const workers = (await (await fetch(`http://127.0.0.1:${port}/workers`)).json()) as { slot: number; state: string; rssBytes: number }[];
+    expect(workers.map((w) => w.slot)).toEqual([0, 1]);
+    expect(workers.every((w) => w.rssBytes > 0)).toBe(true);
+    const snapshot = (await (await fetch(`http://127.0.0.1:${port}/workers/0/snapshot`)).json()) as { malloc_stats_text: string; most_common_types: [string, number][] };
+    expect(snapshot.malloc_stats_text).toMatch(/^Small block threshold = 512, in 32 size classes\./);
+    expect(snapshot.most_common_types.map(([type]) => type)).toContain('dict');
+    const gc = await fetch(`http://127.0.0.1:${port}/workers/1/gc?generation=2`, { method: 'POST' });
+    expect(gc.status).toBe(200);
+    expect(((await gc.json()) as { collected: number }).collected).toBeGreaterThanOrEqual(0);
+    expect((await fetch(`http://127.0.0.1:${port}/workers/7/snapshot`)).status).toBe(404);
     const [endA, endB] = await Promise.all([a.done, b.done]);
     expect(endA.status, endA.stderr).toBe(0);
     expect(endB.status, endB.stderr).toBe(0);
