@@ -33,7 +33,9 @@ service.attempts). A second Ctrl-C stops at once: the running jobs return to the
 queue through BullMQ's stalled-job recovery (transport.lock_duration and
 stalled_interval in the scenario) and another serve process runs them.
 
-Metrics (Prometheus text format) are at http://<metrics-host>:<metrics-port>/metrics.
+Metrics (Prometheus text format) are at http://<metrics-host>:<metrics-port>/metrics;
+beside them GET /workers, GET /workers/<slot>/snapshot (pymalloc statistics, most
+common types) and POST /workers/<slot>/gc?generation=2 (gc.collect in that worker).
 The summary's request counts are the run's books in Redis, across every process.
 
 ${THRESHOLD_HELP}
