@@ -723,7 +723,11 @@ export class Supervisor {
     this.stopping = true;
     const consumer = this.consumer;
     const closing = consumer?.close(false) ?? Promise.resolve();
-    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), this.wallMsFor(this.policy.gracefulTimeoutS)).unref());
+    // Celery's warm shutdown has no time limit: then the running jobs finish, however long they take.
+    const graceMs = this.wallMsFor(this.policy.gracefulTimeoutS);
+    const deadline = new Promise<'timeout'>((resolve) => {
+      if (Number.isFinite(graceMs)) setTimeout(() => resolve('timeout'), graceMs).unref();
+    });
     const outcome = await Promise.race([closing.then(() => 'closed' as const), deadline, this.abandoned]);
     if (outcome === 'timeout') {
       for (let slot = 0; slot < this.n; slot++) {
