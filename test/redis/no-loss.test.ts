@@ -79,11 +79,12 @@ describe.skipIf(!HAVE_REDIS_SERVER)('no job lost: pyheap run against Redis', () 
     expect(out.restarts.by_reason.recycled_requests).toBeGreaterThanOrEqual(3);
     expect(early.length).toBeGreaterThanOrEqual(out.restarts.by_reason.recycled_requests);
     expect(adopted.length).toBe(out.restarts.by_reason.recycled_requests);
-    // Each adopted replacement was spawned before its predecessor's exit (1 s of modelled import earlier).
+    // Each adopted replacement was spawned before its predecessor's exit: its 1 s of modelled import
+    // earlier, less Node's timer granularity (a millisecond of wall time is 10 ms at time scale 10).
     for (const a of adopted) {
       const started = early.filter((e) => e.slot === a.slot && e.t <= a.t).at(-1);
       expect(started).toBeDefined();
-      expect(a.t - started!.t).toBeGreaterThanOrEqual(1);
+      expect(a.t - started!.t).toBeGreaterThanOrEqual(0.97);
     }
   });
 
