@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Enqueuer } from '../loadgen/enqueuer.js';
-import { evaluateThresholds, THRESHOLD_FAILED_EXIT_CODE, type Threshold, type ThresholdResult } from '../report/thresholds.js';
+import { evaluateThresholds, THRESHOLD_FAILED_EXIT_CODE, type Threshold, thresholdRecords, type ThresholdResult } from '../report/thresholds.js';
 import { duration, formatSummary } from '../report/summary-table.js';
 import type { Summary } from '../report/summary.js';
 import { compileScenario } from '../scenario/compile.js';
@@ -109,7 +109,7 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
     const results: ThresholdResult[] = [];
     const summary = running.finish(books, (s) => {
       results.push(...evaluateThresholds(thresholds, s, { latency: running.supervisor.recorder.total, wait: running.supervisor.recorder.wait, service: running.supervisor.recorder.service, latency_near_restart: running.supervisor.recorder.nearRestart }));
-      return results.map(({ metric, expression, value, ok }) => ({ metric, expression, value, ok }));
+      return thresholdRecords(results);
     });
     printEnd(summary, results, books, flags, runPath, running, mode, mode === 'run' ? running.supervisor.jobsEnqueued : null);
     if (mode === 'run' && !flags.keepQueue) await running.producer.obliterate().catch(() => {});

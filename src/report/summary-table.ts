@@ -49,7 +49,8 @@ export function formatSummary(s: Summary, thresholds: readonly ThresholdResult[]
     out.push('  thresholds');
     for (const t of thresholds) {
       const aggregate = t.aggregation === 'p' ? `p(${t.argument})` : t.aggregation;
-      out.push(`  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expression}  (${aggregate}=${round3(t.value)})`);
+      if (t.noData) out.push(`  - ${t.metric}: ${t.expression}  (no data: no request was measured; not evaluated)`);
+      else out.push(`  ${t.ok ? '✓' : '✗'} ${t.metric}: ${t.expression}  (${aggregate}=${round3(t.value)})`);
     }
   }
   return `${out.join('\n')}\n`;

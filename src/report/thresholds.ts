@@ -62,7 +62,17 @@ export interface Threshold {
 export interface ThresholdResult extends Threshold {
   value: number;
   ok: boolean;
+  /** A latency metric that measured no request (e.g. a run shorter than its warm-up): reported, not evaluated. */
+  noData?: boolean;
 }
+
+/** The summary's histogram behind each latency metric, for telling "no data" from a measured value. */
+const LATENCY_KIND: Readonly<Record<string, keyof Summary['latency_seconds']>> = {
+  latency: 'total',
+  wait: 'wait',
+  service: 'service',
+  latency_near_restart: 'near_restart',
+};
 
 /** Parses `p(99)<250` for `metric`; throws a RangeError saying what was expected. */
 export function parseThreshold(metric: string, expression: string): Threshold {
@@ -97,6 +107,8 @@ export type PercentileSource = Partial<Record<string, { percentile(p: number): n
  */
 export function evaluateThresholds(thresholds: readonly Threshold[], summary: Summary, histograms: PercentileSource = {}): ThresholdResult[] {
   return thresholds.map((t) => {
+    const kind = LATENCY_KIND[t.metric];
+    if (kind !== undefined && t.aggregation !== 'count' && summary.latency_seconds[kind].count === 0) return { ...t, value: Number.NaN, ok: true, noData: true };
     const histogram = histograms[t.metric];
     const value =
       t.aggregation === 'p' && histogram !== undefined
@@ -104,6 +116,11 @@ export function evaluateThresholds(thresholds: readonly Threshold[], summary: Su
         : THRESHOLD_METRICS[t.metric].aggregations[t.aggregation](summary, t.argument);
     return { ...t, value, ok: compare(value, t.operator, t.bound) };
   });
+}
+
+/** The results as summary.json records them. */
+export function thresholdRecords(results: readonly ThresholdResult[]): object[] {
+  return results.map(({ metric, expression, value, ok, noData }) => (noData ? { metric, expression, value: null, ok, no_data: true } : { metric, expression, value, ok }));
 }
 
 function compare(value: number, operator: Operator, bound: number): boolean {

@@ -10,7 +10,7 @@ import { PyheapError } from '../../errors.js';
 import { buildSummary } from '../../report/summary.js';
 import { duration, formatSummary } from '../../report/summary-table.js';
 import { defaultRunPath, RunDirectory } from '../../report/run-directory.js';
-import { evaluateThresholds, THRESHOLD_FAILED_EXIT_CODE, type Threshold } from '../../report/thresholds.js';
+import { evaluateThresholds, THRESHOLD_FAILED_EXIT_CODE, type Threshold, thresholdRecords } from '../../report/thresholds.js';
 import { compileScenario } from '../../scenario/compile.js';
 import { loadScenario } from '../../scenario/scenario-file.js';
 import { Progress } from '../progress.js';
@@ -90,7 +90,7 @@ async function runSimulate(path: string, flags: SimulateFlags): Promise<void> {
     service: recorder.service,
     latency_near_restart: recorder.nearRestart,
   });
-  directory.finish({ ...summary, thresholds: results.map(({ metric, expression, value, ok }) => ({ metric, expression, value, ok })) });
+  directory.finish({ ...summary, thresholds: thresholdRecords(results) });
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ...summary, thresholds: results, run_directory: runPath }, null, 2)}\n`);
   } else {
