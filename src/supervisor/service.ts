@@ -57,7 +57,6 @@ export class Service {
   readonly address: QueueAddress;
   private readonly o: ServiceOptions;
   private depthTimer: NodeJS.Timeout | null = null;
-  private queueDepth = 0;
 
   private constructor(o: ServiceOptions) {
     this.o = o;
@@ -110,9 +109,7 @@ export class Service {
   private async pollDepth(): Promise<void> {
     try {
       const counts = await this.producer.counts();
-      // Waiting in Redis, and taken by this process but waiting for a free worker.
-      this.queueDepth = (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0) + this.supervisor.prefetchedWaiting;
-      this.supervisor.setQueueDepth(this.queueDepth);
+      this.supervisor.setQueueDepth((counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0));
     } catch {
       // Redis is away for a moment: keep the last depth; BullMQ reconnects by itself.
     }
@@ -247,7 +244,7 @@ export class Service {
     }
     return {
       workers,
-      queueDepth: this.queueDepth,
+      queueDepth: s.queueDepthNow,
       jobs: { enqueued: s.jobsEnqueued, completed: s.jobsCompleted, failed: recorder.jobsFailed, retried: recorder.jobsRetried, duplicated: s.jobsDuplicated },
       restarts: recorder.restarts,
       capacityLostSeconds: recorder.capacityLostSecondsSoFar(s.now()),

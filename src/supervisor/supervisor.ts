@@ -48,6 +48,9 @@ export interface SupervisorOptions {
   onRequestDone?(waitS: number, serviceS: number, totalS: number): void;
 }
 
+/** A request the service refused (full backlog, container down): failed for good, counted as refused. */
+class RefusedError extends UnrecoverableError {}
+
 class Facts implements WorkerFacts {
   readonly slot: number;
   spawnedAtS = 0;
@@ -183,7 +186,7 @@ export class Supervisor {
         this.o.sink.event({ t: this.now(), type: 'job_duplicated', message: error.message });
       },
       onFinalFailure: (job, error) => {
-        this.recorder.onFailed();
+        if (!(error instanceof RefusedError)) this.recorder.onFailed();
         this.o.sink.event({ t: this.now(), type: 'job_failed', job: job?.id ?? null, reason: error.message });
       },
       onStalled: (jobId) => {
@@ -196,13 +199,19 @@ export class Supervisor {
   }
 
   /** Queue depth as last read (the caller refreshes it). */
-  setQueueDepth(depth: number): void {
-    this.queueDepth = depth;
+  /** Jobs waiting in Redis, as last read (the caller polls it). */
+  setQueueDepth(waitingInRedis: number): void {
+    this.queueDepth = waitingInRedis;
   }
 
-  /** Jobs taken from the queue that wait here for a free worker. */
-  get prefetchedWaiting(): number {
-    return this.waiting.length;
+  /** Requests waiting for a worker: in Redis as last read, and taken from it but waiting here. */
+  get queueDepthNow(): number {
+    return this.queueDepth + this.waiting.length;
+  }
+
+  private hasIdle(): boolean {
+    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === IDLE && this.leaving[slot] === null) return true;
+    return false;
   }
 
   // ------------------------------------------------------------------ jobs
@@ -219,6 +228,13 @@ export class Supervisor {
     if (job.attemptsStarted > 1) {
       this.o.counters.add('retried');
       this.recorder.onRetried();
+    }
+    // As in virtual time: with no idle worker, a full listen backlog (or a container that is down)
+    // refuses the request. The depth is Redis's as last polled (each second) plus the jobs waiting here.
+    if (!this.hasIdle() && (this.queueDepthNow >= this.o.plan.backlog || !this.containerUp)) {
+      this.recorder.onRefused();
+      this.o.sink.event({ t: this.now(), type: 'refused', endpoint: parsed.data.endpoint, queue_depth: this.queueDepthNow });
+      throw new RefusedError(this.containerUp ? `refused: the listen backlog (${this.o.plan.backlog}) is full` : 'refused: the container is down');
     }
     const slot = await this.takeIdle();
     const arrivalS = ((parsed.data.enqueuedAtMs - (performance.timeOrigin + this.t0)) / 1000) * this.o.timeScale;
@@ -687,7 +703,7 @@ export class Supervisor {
   }
 
   private onSample(): void {
-    const line = this.recorder.sample(this.now(), this.state, this.queueDepth) as Record<string, unknown>;
+    const line = this.recorder.sample(this.now(), this.state, this.queueDepthNow) as Record<string, unknown>;
     this.o.sink.sample({ ...line, simulation_lag_seconds: Math.round(this.lagMaxS * 1e6) / 1e6 });
   }
 

@@ -88,6 +88,23 @@ describe.skipIf(!HAVE_REDIS_SERVER)('no job lost: pyheap run against Redis', () 
     }
   });
 
+  it('a full listen backlog refuses requests, as in virtual time; refused jobs are failed and counted', async () => {
+    const out = (await run(
+      baseScenario({
+        service: { workers: 1, backlog: 5, boot: { import_time: 0.1, modules: 0, objects: 0 } },
+        endpoints: [{ name: 'slow', io: 0.5 }],
+        load: { arrival: 'constant', rate: 20, duration: 10 },
+        policy: { server: 'gunicorn' },
+      }),
+      10,
+    )) as ServiceJson & { requests: { refused: number } };
+    expectBalanced(out);
+    // One worker serves 2 requests a second of the 20 arriving: most are refused.
+    expect(out.requests.refused).toBeGreaterThan(100);
+    expect(out.books.failed).toBe(out.requests.refused);
+    expect(out.books.completed).toBeGreaterThanOrEqual(20);
+  });
+
   it('harakiri kills workers mid-job; their jobs are retried while they have attempts', async () => {
     const out = await run(
       baseScenario({
