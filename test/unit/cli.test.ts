@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCompiledTrace } from '../../src/heap/trace/compiled-trace.js';
 import { pyheap } from '../support/cli.js';
+import { startCli } from '../support/service.js';
 import { readStats } from '../support/fixtures.js';
 
 const fixture = 'test/fixtures/traces/3.11/requests.trace.gz';
@@ -99,5 +100,13 @@ describe('pyheap replay', () => {
     const out = pyheap(['replay', join(dir, 'nope.trace')]);
     expect(out.status).toBe(2);
     expect(out.stderr).toMatch(/cannot read trace .*nope\.trace: ENOENT/);
+  });
+
+  it('ends quietly when the reader of its output stops early (a closed pipe)', async () => {
+    const child = startCli(['schema']);
+    child.child.stdout!.once('data', () => child.child.stdout!.destroy());
+    const end = await child.done;
+    expect(end.status).toBe(0);
+    expect(end.stderr).not.toMatch(/EPIPE|Unhandled/);
   });
 });
