@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRedis } from '../../src/transport/local-redis.js';
 import { pyheap, ROOT } from '../support/cli.js';
-import { HAVE_REDIS_SERVER, ownRedis, startCli, tempDir } from '../support/service.js';
+import { HAVE_REDIS_SERVER, killStartedClis, ownRedis, startCli, tempDir } from '../support/service.js';
 
 const scenario = `${ROOT}test/fixtures/service/agreement.yaml`;
 let redis: LocalRedis;
@@ -19,6 +19,7 @@ beforeAll(async () => {
   if (HAVE_REDIS_SERVER) redis = await ownRedis();
 });
 afterAll(async () => {
+  killStartedClis();
   await redis?.stop();
 });
 

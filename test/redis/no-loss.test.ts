@@ -12,7 +12,7 @@ import { Queue } from 'bullmq';
 import type { ScenarioInput } from '../../src/scenario/scenario.js';
 import type { LocalRedis } from '../../src/transport/local-redis.js';
 import { baseScenario } from '../support/simulate.js';
-import { HAVE_REDIS_SERVER, ownRedis, parseServiceJson, type ServiceJson, startCli, tempDir, waitFor, writeScenario } from '../support/service.js';
+import { HAVE_REDIS_SERVER, killStartedClis, ownRedis, parseServiceJson, type ServiceJson, startCli, tempDir, waitFor, writeScenario } from '../support/service.js';
 
 const dir = tempDir();
 let redis: LocalRedis;
@@ -21,6 +21,7 @@ beforeAll(async () => {
   if (HAVE_REDIS_SERVER) redis = await ownRedis();
 });
 afterAll(async () => {
+  killStartedClis();
   await redis?.stop();
 });
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type LocalRedis } from '../../src/transport/local-redis.js';
 import { pyheap } from '../support/cli.js';
 import { baseScenario } from '../support/simulate.js';
-import { HAVE_REDIS_SERVER, ownRedis, parseServiceJson, startCli, tempDir, waitFor, writeScenario } from '../support/service.js';
+import { HAVE_REDIS_SERVER, killStartedClis, ownRedis, parseServiceJson, startCli, tempDir, waitFor, writeScenario } from '../support/service.js';
 
 const dir = tempDir();
 let redis: LocalRedis;
@@ -19,6 +19,7 @@ beforeAll(async () => {
   if (HAVE_REDIS_SERVER) redis = await ownRedis();
 });
 afterAll(async () => {
+  killStartedClis();
   await redis?.stop();
 });
 

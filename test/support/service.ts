@@ -35,6 +35,14 @@ export interface RunningCli {
   stderrSoFar(): string;
 }
 
+const started = new Set<ChildProcess>();
+
+/** Kills (by pid) every CLI process a test started that is still running: call it in afterAll. */
+export function killStartedClis(): void {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  started.clear();
+}
+
 /** Starts the built CLI (dist/) with the arguments; REDIS_URL is not inherited. */
 export function startCli(args: string[], cwd = ROOT): RunningCli {
   const child = spawn(process.execPath, [`${ROOT}dist/src/cli/main.js`, ...args], {
@@ -42,6 +50,8 @@ export function startCli(args: string[], cwd = ROOT): RunningCli {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
