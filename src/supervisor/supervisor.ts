@@ -67,6 +67,12 @@ class Facts implements WorkerFacts {
   }
 }
 
+/** A worker thread that has started and imported the app, not yet holding its slot. */
+interface Booted {
+  handle: WorkerHandle;
+  importS: number;
+}
+
 /** The job a busy slot is running, and how to end the BullMQ processor call waiting on it. */
 interface Running {
   job: QueueJob;
@@ -86,7 +92,15 @@ export class Supervisor {
   private readonly n: number;
   private t0 = performance.now();
   /** The first incarnations, started and imported before the clock starts (start()). */
-  private prebooted: ({ handle: WorkerHandle; importS: number } | null)[] = [];
+  private prebooted: (Booted | null)[] = [];
+  /**
+   * Each slot's next incarnation, started and imported ahead while the current
+   * one serves: a thread's real start-up (tens of milliseconds, more under
+   * load) is the simulator's cost, so a recycle then takes the modelled boot
+   * time only. A spare is no process of the model: it holds no slot, takes no
+   * request and counts in no figure until it takes its slot.
+   */
+  private readonly spares: ({ incarnation: number; ready: Promise<Booted | null> } | null)[] = [];
   private consumer: JobConsumer | null = null;
 
   private readonly state: Int8Array;
@@ -146,6 +160,8 @@ export class Supervisor {
     this.endpointIndex = new Map(options.plan.endpoints.map((e, i) => [e.name, i]));
     this.shadows.length = n;
     this.shadows.fill(null);
+    this.spares.length = n;
+    this.spares.fill(null);
     const source: WorkerStatsSource = {
       stats: (slot) => this.stats(slot),
       rssBytes: (slot) => this.handles[slot]?.rssBytes() ?? 0,
@@ -168,7 +184,9 @@ export class Supervisor {
     // The first threads start and compile before the clock does: Node's thread start-up is the
     // simulator's cost, not the service's. From t = 0 they take their modelled boot time, as in
     // virtual time; replacements later boot in real time, and any excess is reported as lag.
-    this.prebooted = await Promise.all(Array.from({ length: this.n }, (_, slot) => this.preboot(slot)));
+    this.prebooted = await Promise.all(Array.from({ length: this.n }, (_, slot) => this.preboot(slot, 1)));
+    for (let slot = 0; slot < this.n; slot++) this.prepareSpare(slot, 2);
+    await Promise.all(this.spares.map((spare) => spare?.ready));
     this.t0 = performance.now();
     for (let slot = 0; slot < this.n; slot++) this.requestSpawn(slot);
     if (Number.isFinite(this.policy.checkIntervalS)) {
@@ -384,6 +402,7 @@ export class Supervisor {
   private async bootShadow(slot: number, verdict: Verdict): Promise<void> {
     const spawnedS = this.now();
     const spawnedWall = performance.now();
+    // No spare here: the old worker serves until this one is ready, so its start-up is off the critical path.
     const handle = this.newHandle(slot, ++this.incarnation[slot]);
     const shadow = { handle, spawnedS, ready: false };
     this.shadows[slot] = shadow;
@@ -509,8 +528,7 @@ export class Supervisor {
     }, wait);
   }
 
-  private async preboot(slot: number): Promise<{ handle: WorkerHandle; importS: number } | null> {
-    const incarnation = this.incarnation[slot] + 1;
+  private async preboot(slot: number, incarnation: number): Promise<Booted | null> {
     const handle = this.newHandle(slot, incarnation);
     try {
       return { handle, importS: await handle.boot() };
@@ -519,6 +537,27 @@ export class Supervisor {
       await handle.terminate();
       return null;
     }
+  }
+
+  /** Starts the slot's spare for `incarnation` (default: the next), unless one is there already. */
+  private prepareSpare(slot: number, incarnation = this.incarnation[slot] + 1): void {
+    if (this.stopping) return;
+    const spare = this.spares[slot];
+    if (spare !== null && spare !== undefined) {
+      if (spare.incarnation === incarnation) return;
+      void spare.ready.then((b) => b?.handle.terminate());
+    }
+    this.spares[slot] = { incarnation, ready: this.preboot(slot, incarnation) };
+  }
+
+  /** The slot's spare if it is for `incarnation` (a stale one is ended), or null. */
+  private takeSpare(slot: number, incarnation: number): Promise<Booted | null> | null {
+    const spare = this.spares[slot];
+    this.spares[slot] = null;
+    if (spare === null || spare === undefined) return null;
+    if (spare.incarnation === incarnation) return spare.ready;
+    void spare.ready.then((b) => b?.handle.terminate());
+    return null;
   }
 
   private newHandle(slot: number, incarnation: number): WorkerHandle {
@@ -533,17 +572,24 @@ export class Supervisor {
     if (this.state[slot] !== DEAD || this.stopping) return;
     const spawnedS = this.now();
     const spawnedWall = performance.now();
-    const pre = this.prebooted[slot] ?? null;
+    const first = this.prebooted[slot] ?? null;
     this.prebooted[slot] = null;
     const incarnation = ++this.incarnation[slot];
+    const spare = first === null ? this.takeSpare(slot, incarnation) : null;
     this.state[slot] = BOOTING;
     const facts = this.facts[slot];
     Object.assign(facts, { spawnedAtS: spawnedS, readyAtS: null, requestsStarted: 0, busySinceS: null, sampledRssBytes: 0, drainingSinceS: null, abortedAtS: null });
     this.limits[slot] = this.policy.limitsAtSpawn(slot, this.slotRng[slot]);
-    const handle = pre?.handle ?? this.newHandle(slot, incarnation);
-    this.handles[slot] = handle;
     this.recorder.onSpawn(slot, spawnedS);
     this.o.sink.event({ t: spawnedS, type: 'spawn', slot, incarnation, max_requests: this.limits[slot].maxRequests });
+    // A spare still starting is waited for (any excess over the modelled boot is reported as lag).
+    const pre = first ?? (spare === null ? null : await spare);
+    if (this.state[slot] !== BOOTING || this.incarnation[slot] !== incarnation || this.stopping) {
+      void pre?.handle.terminate();
+      return;
+    }
+    const handle = pre?.handle ?? this.newHandle(slot, incarnation);
+    this.handles[slot] = handle;
     let importS: number;
     try {
       importS = pre?.importS ?? (await handle.boot());
@@ -580,6 +626,7 @@ export class Supervisor {
     this.o.sink.event({ t: now, type: 'ready', slot, rss_bytes: handle.rssBytes() });
     this.armTimer(slot);
     this.release(slot);
+    this.prepareSpare(slot);
   }
 
   private onThreadError(slot: number, handle: WorkerHandle, error: Error): void {
@@ -781,6 +828,8 @@ export class Supervisor {
     this.recorder.finish(now, this.state);
     const shadows = this.shadows.map((s) => s?.handle);
     this.shadows.fill(null);
-    await Promise.all([...this.handles, ...shadows].map((h) => h?.terminate()));
+    const spares = this.spares.map((s) => s?.ready.then((b) => b?.handle.terminate()));
+    this.spares.fill(null);
+    await Promise.all([...this.handles.map((h) => h?.terminate()), ...shadows.map((h) => h?.terminate()), ...spares]);
   }
 }
