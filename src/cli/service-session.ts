@@ -137,7 +137,14 @@ function printEnd(summary: Summary, results: ThresholdResult[], books: Books, fl
   } else {
     process.stdout.write(formatSummary(summary, results));
     const balance = `  books (all processes of the run): ${books.enqueued} enqueued = ${books.completed} completed + ${books.failed} failed + ${books.unfinished} still queued${books.lost !== 0 ? ` + ${books.lost} LOST` : ''}; ${books.retried} retried, ${books.duplicated} duplicated, ${books.stalled} stalled`;
-    process.stdout.write(`${balance}\n  simulation lag: at most ${service.supervisor.lagMaxS.toFixed(3)} modelled s behind the clock\n`);
+    const d = service.supervisor.delivery.summary();
+    const scale = flags.timeScale;
+    const delivery =
+      d.count > 0
+        ? `  delivery (enqueued to taken by this process, wall): p50 ${(d.p50 * 1000).toFixed(1)} ms, p99 ${(d.p99 * 1000).toFixed(1)} ms; ` +
+          `at time scale ${scale} that is ${(d.p50 * scale * 1000).toFixed(0)} / ${(d.p99 * scale * 1000).toFixed(0)} ms modelled, counted in queue wait\n`
+        : '';
+    process.stdout.write(`${balance}\n  simulation lag: at most ${service.supervisor.lagMaxS.toFixed(3)} modelled s behind the clock\n${delivery}`);
   }
   if (!flags.quiet) process.stderr.write(`pyheap ${mode}: run directory ${runPath}\n`);
   if (books.lost !== 0) process.stderr.write(`pyheap ${mode}: ${books.lost} jobs neither completed, failed nor queued: jobs_lost must be 0\n`);

@@ -79,7 +79,7 @@ export class Enqueuer {
   }
 
   private async runOpen(arrivals: { next(): number }, durationS: number): Promise<void> {
-    const window = this.o.batchWindowMs ?? 5;
+    const window = this.o.batchWindowMs ?? 2;
     let next = arrivals.next();
     const batch: JobData[] = [];
     let lastProgress = 0;
@@ -91,7 +91,7 @@ export class Enqueuer {
       while (next <= durationS && this.wallMsAt(next) <= nowMs + window) {
         const lateS = (nowMs - this.wallMsAt(next)) / 1000;
         if (lateS > this.maxLateS) this.maxLateS = lateS;
-        batch.push(this.job(undefined));
+        batch.push(this.job(undefined, Math.max(this.wallMsAt(next), nowMs)));
         next = arrivals.next();
       }
       if (batch.length > 0) {
@@ -115,7 +115,7 @@ export class Enqueuer {
       await sleep(Math.max(0, this.wallMsAt(atS) - (performance.now() - this.started)));
       if (this.stopped) return;
       outstanding++;
-      const [id] = await this.o.producer.addBulk([this.job(user)], { attempts: this.o.attempts });
+      const [id] = await this.o.producer.addBulk([this.job(user, performance.now() - this.started)], { attempts: this.o.attempts });
       owner.set(id, user);
       this.enqueued++;
     };
@@ -138,9 +138,14 @@ export class Enqueuer {
     await events.close();
   }
 
-  private job(user: number | undefined): JobData {
+  /**
+   * A job arriving `arrivalMs` after the start (wall): its due time, or now if
+   * the generator is late. A job due within the batch window is added a little
+   * early; the consumer holds it until its arrival time.
+   */
+  private job(user: number | undefined, arrivalMs: number): JobData {
     const endpoint = this.o.endpoints[this.mix.pick(this.endpointRng)].name;
-    const data: JobData = { endpoint, enqueuedAtMs: performance.timeOrigin + performance.now(), seq: this.seq++ };
+    const data: JobData = { endpoint, enqueuedAtMs: performance.timeOrigin + this.started + arrivalMs, seq: this.seq++ };
     if (user !== undefined) data.user = user;
     return data;
   }

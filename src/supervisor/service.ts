@@ -172,6 +172,7 @@ export class Service {
         time_scale: this.o.timeScale,
         simulation_lag_seconds_max: round6(this.supervisor.lagMaxS),
         simulation_lag_seconds_sum: round6(this.supervisor.lagSumS),
+        delivery_wall_seconds: this.supervisor.delivery.summary(),
         jobs_stalled: books.stalled,
         queue: this.o.address.queue,
         run_id: this.o.address.runId,

@@ -14,6 +14,7 @@
  * Times inside are modelled seconds: wall time since start × time scale.
  */
 import { RunRecorder, type WorkerStatsSource } from '../engine/run-recorder.js';
+import { LatencyHistogram } from '../metrics/latency.js';
 import { CrashLoopBackOff, OOM_ALL, OOM_NONE } from '../policy/container.js';
 import { defersRecycle } from '../policy/guards.js';
 import type { RecyclePolicy, Verdict, WorkerFacts, WorkerLimits } from '../policy/policy.js';
@@ -131,6 +132,12 @@ export class Supervisor {
   lagSumS = 0;
   lagMaxS = 0;
   executionsCompleted = 0;
+  /**
+   * Wall seconds from a job's enqueueing to its arrival here, for first
+   * executions: BullMQ's delivery (and any time queued in Redis). Reported
+   * beside the results, because at a high time scale it shows in queue wait.
+   */
+  readonly delivery = new LatencyHistogram();
   /** Jobs BullMQ recorded as completed by this supervisor, and executions whose result it refused. */
   jobsCompleted = 0;
   jobsDuplicated = 0;
@@ -253,6 +260,14 @@ export class Supervisor {
       this.recorder.onRefused();
       this.o.sink.event({ t: this.now(), type: 'refused', endpoint: parsed.data.endpoint, queue_depth: this.queueDepthNow });
       throw new RefusedError(this.containerUp ? `refused: the listen backlog (${this.o.plan.backlog}) is full` : 'refused: the container is down');
+    }
+    const earlyMs = parsed.data.enqueuedAtMs - (performance.timeOrigin + performance.now());
+    if (job.attemptsStarted <= 1) this.delivery.record(Math.max(0, -earlyMs) / 1000);
+    // A job added a little ahead of its arrival (the load generator's bulk adds) waits for it.
+    if (earlyMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(earlyMs)));
+      // Timers keep whole milliseconds of a cached clock: the last fraction passes turn by turn.
+      while (performance.timeOrigin + performance.now() < parsed.data.enqueuedAtMs) await new Promise((resolve) => setImmediate(resolve));
     }
     const slot = await this.takeIdle();
     const arrivalS = ((parsed.data.enqueuedAtMs - (performance.timeOrigin + this.t0)) / 1000) * this.o.timeScale;
