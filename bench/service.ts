@@ -114,7 +114,11 @@ async function pyheapThroughput(workers: number): Promise<number> {
   const before = service.supervisor.jobsCompleted;
   const started = performance.now();
   await addAll(queue, jobs);
-  while (service.supervisor.jobsCompleted - before < jobs) await new Promise((r) => setTimeout(r, 2));
+  const failedBefore = service.supervisor.recorder.jobsFailed;
+  const ended = () => service.supervisor.jobsCompleted - before + service.supervisor.recorder.jobsFailed - failedBefore;
+  while (ended() < jobs) await new Promise((r) => setTimeout(r, 2));
+  const failed = service.supervisor.recorder.jobsFailed - failedBefore;
+  if (failed > 0) progress(`throughput, ${workers} workers: ${failed} jobs failed (a worker killed); the figure counts them as done`);
   const seconds = (performance.now() - started) / 1000;
   await queue.close();
   await stopService(service);

@@ -81,6 +81,8 @@ interface Running {
   arrivalS: number;
   startedS: number;
   serviceS: number;
+  /** Modelled time the request ends, once its result is known (Infinity before). */
+  dueS: number;
   timer: NodeJS.Timeout | null;
   resolve(result: JobResult): void;
   reject(error: Error): void;
@@ -310,7 +312,7 @@ export class Supervisor {
     // While the thread computes the request, time passes for the simulator, not for the modelled
     // process: timeouts judge the request once its modelled service time is known (below).
     facts.busySinceS = null;
-    const running: Running = { job, endpoint, arrivalS, startedS, serviceS: 0, timer: null, resolve, reject };
+    const running: Running = { job, endpoint, arrivalS, startedS, serviceS: 0, dueS: Infinity, timer: null, resolve, reject };
     this.running[slot] = running;
     const verdict = this.policy.onRequestStart(this.updateFacts(slot), this.limits[slot], startedS);
     handle.setState('busy');
@@ -332,6 +334,7 @@ export class Supervisor {
         // The modelled request runs serviceS and ends when it completes: a simulator that fell
         // behind shifts its start, so a timeout (harakiri, time limit) kills only what CPython would.
         facts.busySinceS = startedS + lagS;
+        running.dueS = facts.busySinceS + result.serviceS;
         // Node's timers fire 1 ms apart at best: a request due sooner completes now (at most 1 ms of wall time early).
         const remainingMs = dueWall - performance.now();
         if (remainingMs >= 1) running.timer = setTimeout(() => this.complete(slot, running), remainingMs);
@@ -664,6 +667,14 @@ export class Supervisor {
   }
 
   private check(slot: number): void {
+    // A request whose modelled end has passed has ended, even if its timer is late (a busy event
+    // loop): the policy must not judge it still running.
+    const running = this.running[slot];
+    if (running !== null && this.now() >= running.dueS) {
+      if (running.timer) clearTimeout(running.timer);
+      this.complete(slot, running);
+      if (this.state[slot] === DEAD) return;
+    }
     const verdict = this.policy.onCheck(this.updateFacts(slot), this.limits[slot], this.now());
     if (verdict !== null) this.apply(slot, verdict);
   }
