@@ -42,13 +42,11 @@ export interface BootResult {
 export class SimulatedWorker {
   private process: PyProcess | null = null;
   private rng: Rng | null = null;
-  private endpoints: string[] = [];
 
   async boot(): Promise<BootResult> {
     const data = workerData as PyWorkerData;
     const scenario = scenarioSchema.parse(data.scenario);
     const plan = await compileScenario(scenario, { scenarioPath: data.scenarioPath, seed: data.seed });
-    this.endpoints = plan.process.endpoints.map((e) => e.name);
     this.process = new PyProcess(plan.process);
     this.rng = new Rng(data.seed).stream(`worker-${data.slot}-${data.incarnation}`);
     const importS = this.process.boot(this.rng, data.forked);

@@ -11,10 +11,11 @@
  * a real clock and every draw comes from a seeded stream, so the same plan and
  * seed give the same run.
  */
+import { SlotFacts } from '../policy/worker-facts.js';
 import { compileLoad, type CompiledLoad } from '../loadgen/arrivals.js';
 import { CrashLoopBackOff, OOM_ALL, OOM_NONE } from '../policy/container.js';
 import { defersRecycle } from '../policy/guards.js';
-import type { ExitReason, RecyclePolicy, Verdict, WorkerFacts, WorkerLimits } from '../policy/policy.js';
+import type { ExitReason, RecyclePolicy, Verdict, WorkerLimits } from '../policy/policy.js';
 import { type GcEvent, PyProcess, type RequestResult } from '../process/py-process.js';
 import { isPyheapError } from '../errors.js';
 import { Rng } from '../sim/rng.js';
@@ -40,33 +41,6 @@ export const BOOTING = 1;
 export const IDLE = 2;
 export const BUSY = 3;
 
-/** The figures a worker exposes to its policy; one mutable object per slot, updated before each question. */
-class Facts implements WorkerFacts {
-  readonly slot: number;
-  spawnedAtS = 0;
-  readyAtS: number | null = null;
-  requestsStarted = 0;
-  busySinceS: number | null = null;
-  rssBytes = 0;
-  peakRssBytes = 0;
-  sampledRssBytes = 0;
-  drainingSinceS: number | null = null;
-  abortedAtS: number | null = null;
-
-  constructor(slot: number) {
-    this.slot = slot;
-  }
-
-  reset(now: number): void {
-    this.spawnedAtS = now;
-    this.readyAtS = null;
-    this.requestsStarted = 0;
-    this.busySinceS = null;
-    this.sampledRssBytes = 0;
-    this.drainingSinceS = null;
-    this.abortedAtS = null;
-  }
-}
 
 export interface EventSink {
   sample(line: object): void;
@@ -92,7 +66,7 @@ export class Simulation {
   private readonly completeAt: Float64Array;
   private readonly timerAt: Float64Array;
   private readonly rssSampleAt: Float64Array;
-  private readonly facts: Facts[];
+  private readonly facts: SlotFacts[];
   private readonly limits: WorkerLimits[];
   private readonly slotRng: Rng[];
   /** The graceful verdict a draining worker leaves for, or null. */
@@ -160,7 +134,7 @@ export class Simulation {
     this.completeAt = new Float64Array(n);
     this.timerAt = new Float64Array(n).fill(Infinity);
     this.rssSampleAt = new Float64Array(n).fill(Infinity);
-    this.facts = Array.from({ length: n }, (_, slot) => new Facts(slot));
+    this.facts = Array.from({ length: n }, (_, slot) => new SlotFacts(slot));
     this.limits = new Array<WorkerLimits>(n).fill({ maxRequests: 0 });
     this.slotRng = Array.from({ length: n }, (_, slot) => root.stream(`worker-${slot}`));
     this.leaving = new Array<Verdict | null>(n).fill(null);
@@ -538,7 +512,7 @@ export class Simulation {
     this.queue.push(this.rssSampleAt[slot], RSS_SAMPLE, slot);
   }
 
-  private updateFacts(slot: number): Facts {
+  private updateFacts(slot: number): SlotFacts {
     const facts = this.facts[slot];
     const heap = this.processes[slot].heap;
     facts.rssBytes = heap.rssBytes();

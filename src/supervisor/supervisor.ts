@@ -13,11 +13,12 @@
  *
  * Times inside are modelled seconds: wall time since start × time scale.
  */
+import { SlotFacts } from '../policy/worker-facts.js';
 import { RunRecorder, type WorkerStatsSource } from '../engine/run-recorder.js';
 import { LatencyHistogram } from '../metrics/latency.js';
 import { CrashLoopBackOff, OOM_ALL, OOM_NONE } from '../policy/container.js';
 import { defersRecycle } from '../policy/guards.js';
-import type { RecyclePolicy, Verdict, WorkerFacts, WorkerLimits } from '../policy/policy.js';
+import type { RecyclePolicy, Verdict, WorkerLimits } from '../policy/policy.js';
 import type { ProcessStats } from '../process/py-process.js';
 import { jobDataSchema, type JobResult } from '../protocol/job.js';
 import type { SimulationPlan } from '../scenario/plan.js';
@@ -52,21 +53,6 @@ export interface SupervisorOptions {
 /** A request the service refused (full backlog, container down): failed for good, counted as refused. */
 class RefusedError extends UnrecoverableError {}
 
-class Facts implements WorkerFacts {
-  readonly slot: number;
-  spawnedAtS = 0;
-  readyAtS: number | null = null;
-  requestsStarted = 0;
-  busySinceS: number | null = null;
-  rssBytes = 0;
-  peakRssBytes = 0;
-  sampledRssBytes = 0;
-  drainingSinceS: number | null = null;
-  abortedAtS: number | null = null;
-  constructor(slot: number) {
-    this.slot = slot;
-  }
-}
 
 /** A worker thread that has started and imported the app, not yet holding its slot. */
 interface Booted {
@@ -109,7 +95,7 @@ export class Supervisor {
   private readonly state: Int8Array;
   private readonly handles: (WorkerHandle | null)[];
   private readonly incarnation: Int32Array;
-  private readonly facts: Facts[];
+  private readonly facts: SlotFacts[];
   private readonly limits: WorkerLimits[];
   private readonly leaving: (Verdict | null)[];
   private readonly running: (Running | null)[];
@@ -133,7 +119,6 @@ export class Supervisor {
   /** Wall-clock lag of the simulation behind the modelled clock (s, modelled), summed and the largest. */
   lagSumS = 0;
   lagMaxS = 0;
-  executionsCompleted = 0;
   /**
    * Wall seconds from a job's enqueueing to its arrival here, for first
    * executions: BullMQ's delivery (and any time queued in Redis). Reported
@@ -159,7 +144,7 @@ export class Supervisor {
     this.state = new Int8Array(n);
     this.handles = new Array<WorkerHandle | null>(n).fill(null);
     this.incarnation = new Int32Array(n);
-    this.facts = Array.from({ length: n }, (_, slot) => new Facts(slot));
+    this.facts = Array.from({ length: n }, (_, slot) => new SlotFacts(slot));
     this.limits = new Array<WorkerLimits>(n).fill({ maxRequests: 0 });
     this.leaving = new Array<Verdict | null>(n).fill(null);
     this.running = new Array<Running | null>(n).fill(null);
@@ -324,13 +309,7 @@ export class Supervisor {
         this.recorder.onStart(startedS - arrivalS, arrivalS, result);
         for (const e of result.gcEvents) this.o.sink.event({ t: this.now(), type: 'gc', slot, generation: e.generation, collected: e.collected, pause_seconds: e.pauseS });
         const dueWall = startedWall + this.wallMsFor(result.serviceS);
-        const lateMs = performance.now() - dueWall;
-        let lagS = 0;
-        if (lateMs > 0) {
-          lagS = (lateMs / 1000) * this.o.timeScale;
-          this.lagSumS += lagS;
-          if (lagS > this.lagMaxS) this.lagMaxS = lagS;
-        }
+        const lagS = this.noteLag(performance.now() - dueWall);
         // The modelled request runs serviceS and ends when it completes: a simulator that fell
         // behind shifts its start, so a timeout (harakiri, time limit) kills only what CPython would.
         facts.busySinceS = startedS + lagS;
@@ -353,7 +332,6 @@ export class Supervisor {
     if (this.running[slot] !== running) return;
     this.running[slot] = null;
     const now = this.now();
-    this.executionsCompleted++;
     this.recorder.onComplete(running.arrivalS, now - running.arrivalS, running.serviceS);
     this.o.onRequestDone?.(running.startedS - running.arrivalS, running.serviceS, now - running.arrivalS);
     running.resolve({ slot, incarnation: this.incarnation[slot], serviceS: running.serviceS, waitS: running.startedS - running.arrivalS });
@@ -458,7 +436,7 @@ export class Supervisor {
     this.handles[slot] = shadow.handle;
     this.state[slot] = BOOTING;
     const facts = this.facts[slot];
-    Object.assign(facts, { spawnedAtS: shadow.spawnedS, readyAtS: null, requestsStarted: 0, busySinceS: null, sampledRssBytes: 0, drainingSinceS: null, abortedAtS: null });
+    facts.reset(shadow.spawnedS);
     this.limits[slot] = this.policy.limitsAtSpawn(slot, this.slotRng[slot]);
     this.recorder.onSpawn(slot, shadow.spawnedS);
     this.o.sink.event({ t: this.now(), type: 'spawn', slot, incarnation: shadow.handle.incarnation, max_requests: this.limits[slot].maxRequests, spawn_before_kill: true });
@@ -466,11 +444,13 @@ export class Supervisor {
     this.becomeReady(slot, shadow.handle);
   }
 
-  private noteLag(lateMs: number): void {
-    if (lateMs <= 0) return;
+  /** Records wall milliseconds the simulator fell behind the modelled clock; returns them as modelled seconds (0 when on time). */
+  private noteLag(lateMs: number): number {
+    if (lateMs <= 0) return 0;
     const lagS = (lateMs / 1000) * this.o.timeScale;
     this.lagSumS += lagS;
     if (lagS > this.lagMaxS) this.lagMaxS = lagS;
+    return lagS;
   }
 
   /** The worker dies now; the job it runs is failed back to BullMQ, which retries it while it has attempts. */
@@ -596,7 +576,7 @@ export class Supervisor {
     const spare = first === null ? this.takeSpare(slot, incarnation) : null;
     this.state[slot] = BOOTING;
     const facts = this.facts[slot];
-    Object.assign(facts, { spawnedAtS: spawnedS, readyAtS: null, requestsStarted: 0, busySinceS: null, sampledRssBytes: 0, drainingSinceS: null, abortedAtS: null });
+    facts.reset(spawnedS);
     this.limits[slot] = this.policy.limitsAtSpawn(slot, this.slotRng[slot]);
     this.recorder.onSpawn(slot, spawnedS);
     this.o.sink.event({ t: spawnedS, type: 'spawn', slot, incarnation, max_requests: this.limits[slot].maxRequests });
@@ -620,13 +600,8 @@ export class Supervisor {
     if (this.handles[slot] !== handle) return;
     const bootS = this.policy.preloaded ? this.o.plan.forkTimeS : importS;
     const readyWall = spawnedWall + this.wallMsFor(bootS);
-    const late = performance.now() - readyWall;
-    if (late > 0) {
-      // Thread start-up and compilation took longer than the modelled boot: reported, not hidden.
-      const lagS = (late / 1000) * this.o.timeScale;
-      this.lagSumS += lagS;
-      if (lagS > this.lagMaxS) this.lagMaxS = lagS;
-    }
+    // Thread start-up and compilation longer than the modelled boot: reported, not hidden.
+    this.noteLag(performance.now() - readyWall);
     setTimeout(() => this.becomeReady(slot, handle), Math.max(0, readyWall - performance.now()));
     if (Number.isFinite(this.policy.rssSampleIntervalS)) this.rssSampleAt[slot] = spawnedS + this.policy.rssSampleIntervalS;
   }
@@ -691,7 +666,7 @@ export class Supervisor {
     }, Math.max(0, this.wallMsFor(t - this.now())));
   }
 
-  private updateFacts(slot: number): Facts {
+  private updateFacts(slot: number): SlotFacts {
     const facts = this.facts[slot];
     const handle = this.handles[slot];
     if (handle !== null) {
@@ -795,11 +770,6 @@ export class Supervisor {
     return this.leaving[slot] !== null;
   }
 
-  get busyCount(): number {
-    let n = 0;
-    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === BUSY) n++;
-    return n;
-  }
 
   // ------------------------------------------------------------------ stopping
 
