@@ -9,7 +9,8 @@ import { Command } from 'commander';
 import { PyheapError } from '../../errors.js';
 import { Enqueuer } from '../../loadgen/enqueuer.js';
 import { loadScenario } from '../../scenario/scenario-file.js';
-import { checkRedis, JobProducer } from '../../transport/bullmq/queue.js';
+import { ensureRedis } from '../../supervisor/service.js';
+import { JobProducer } from '../../transport/bullmq/queue.js';
 import { redactRedisUrl } from '../../transport/bullmq/redis-url.js';
 import { parseDuration } from '../../workload/units.js';
 import { type LoadSpec, loadSchema } from '../../workload/load-schema.js';
@@ -66,11 +67,8 @@ async function runEnqueue(path: string | undefined, flags: EnqueueFlags): Promis
   const endpoints = endpointMix(flags.endpointMix, scenario?.endpoints);
   const load = loadFromFlags(flags, scenario?.load);
   const address = queueAddress(flags, scenario?.name, flags.queue ?? scenario?.name ?? '');
-  try {
-    await checkRedis(address.redisUrl);
-  } catch (e) {
-    throw new PyheapError('PYHEAP_E_REDIS', `no Redis answers at ${redactRedisUrl(address.redisUrl)} (${(e as Error).message}); start one with \`docker compose up -d redis\``, { cause: e });
-  }
+  // The same check, message and eviction warning as serve; no temporary Redis (serve processes could not find it).
+  await ensureRedis(address.redisUrl, false, (line) => process.stderr.write(`${line}\n`));
   const producer = new JobProducer(address);
   const progress = new Progress(!flags.quiet && process.stderr.isTTY === true);
   let lastLine = 0;
