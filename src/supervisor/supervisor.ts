@@ -221,9 +221,14 @@ export class Supervisor {
     return this.queueDepth + this.waiting.length;
   }
 
-  private hasIdle(): boolean {
-    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === IDLE && this.leaving[slot] === null) return true;
-    return false;
+  /** A random idle worker (processes racing on accept()), or -1; no allocation per job. */
+  private pickIdle(): number {
+    let count = 0;
+    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === IDLE && this.leaving[slot] === null) count++;
+    if (count === 0) return -1;
+    let k = count === 1 ? 0 : this.dispatchRng.int(0, count - 1);
+    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === IDLE && this.leaving[slot] === null && k-- === 0) return slot;
+    return -1;
   }
 
   // ------------------------------------------------------------------ jobs
@@ -241,13 +246,6 @@ export class Supervisor {
       this.o.counters.add('retried');
       this.recorder.onRetried();
     }
-    // As in virtual time: with no idle worker, a full listen backlog (or a container that is down)
-    // refuses the request. The depth is Redis's as last polled (each second) plus the jobs waiting here.
-    if (!this.hasIdle() && (this.queueDepthNow >= this.o.plan.backlog || !this.containerUp)) {
-      this.recorder.onRefused();
-      this.o.sink.event({ t: this.now(), type: 'refused', endpoint: parsed.data.endpoint, queue_depth: this.queueDepthNow });
-      throw new RefusedError(this.containerUp ? `refused: the listen backlog (${this.o.plan.backlog}) is full` : 'refused: the container is down');
-    }
     const earlyMs = parsed.data.enqueuedAtMs - (performance.timeOrigin + performance.now());
     if (job.attemptsStarted <= 1) this.delivery.record(Math.max(0, -earlyMs) / 1000);
     // A job added a little ahead of its arrival (the load generator's bulk adds) waits for it.
@@ -256,18 +254,24 @@ export class Supervisor {
       // Timers keep whole milliseconds of a cached clock: the last fraction passes turn by turn.
       while (performance.timeOrigin + performance.now() < parsed.data.enqueuedAtMs) await new Promise((resolve) => setImmediate(resolve));
     }
-    const slot = await this.takeIdle();
+    // As in virtual time: with no idle worker, a full listen backlog (or a container that is down)
+    // refuses the request. The depth is Redis's as last polled (each second) plus the jobs waiting here.
+    const idle = this.pickIdle();
+    if (idle < 0 && (this.queueDepthNow >= this.o.plan.backlog || !this.containerUp)) {
+      this.recorder.onRefused();
+      this.o.sink.event({ t: this.now(), type: 'refused', endpoint: parsed.data.endpoint, queue_depth: this.queueDepthNow });
+      throw new RefusedError(this.containerUp ? `refused: the listen backlog (${this.o.plan.backlog}) is full` : 'refused: the container is down');
+    }
+    const slot = await this.takeIdle(idle);
     const arrivalS = ((parsed.data.enqueuedAtMs - (performance.timeOrigin + this.t0)) / 1000) * this.o.timeScale;
     return new Promise<JobResult>((resolve, reject) => this.startRequest(slot, job, endpoint, arrivalS, resolve, reject));
   }
 
-  private takeIdle(): Promise<number> {
-    const idle: number[] = [];
-    for (let slot = 0; slot < this.n; slot++) if (this.state[slot] === IDLE && this.leaving[slot] === null) idle.push(slot);
-    if (idle.length > 0) {
-      const slot = idle[idle.length === 1 ? 0 : this.dispatchRng.int(0, idle.length - 1)];
-      this.state[slot] = BUSY;
-      return Promise.resolve(slot);
+  /** The idle worker picked (marked busy), or, with none, the next one to become idle. */
+  private takeIdle(idle: number): Promise<number> {
+    if (idle >= 0) {
+      this.state[idle] = BUSY;
+      return Promise.resolve(idle);
     }
     return new Promise((resolve) => this.waiting.push(resolve));
   }
