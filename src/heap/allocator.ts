@@ -130,11 +130,37 @@ const MMAP_BASE_OS = 0x7f00_0000_0000;
 /** How far down the modelled mmap area reaches (64 TiB): far more than any simulated process maps. */
 const MODELLED_MMAP_AREA_BYTES = 2 ** 46;
 
+/**
+ * Bytes past the simulated heap, in the same memory, for the layers above it
+ * to share with compiled code: the collector's type tables
+ * (src/gc/wasm-passes.ts). They are the simulator's, not the process's: no
+ * figure counts them.
+ */
+export const HEAP_ANNEX_BYTES = 65536;
+/** A WebAssembly memory grows in pages of 64 KiB, to at most 65536 of them (4 GiB). */
+const WASM_PAGE_BYTES = 65536;
+const WASM_MAX_PAGES = 65536;
+
+/**
+ * The heap's storage: a shared WebAssembly memory, so that compiled code can
+ * work on the heap in place, with the annex after the heap; or, for a heap
+ * too large for one (over 4 GiB with its annex), a plain SharedArrayBuffer.
+ */
+function heapStorage(heapBytes: number): { buffer: SharedArrayBuffer; memory: WebAssembly.Memory | null } {
+  const pages = Math.ceil((heapBytes + HEAP_ANNEX_BYTES) / WASM_PAGE_BYTES);
+  if (pages > WASM_MAX_PAGES) return { buffer: new SharedArrayBuffer(heapBytes), memory: null };
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return { buffer: memory.buffer as SharedArrayBuffer, memory };
+}
+
 export class Heap {
   /** The heap's memory, as words. Object code reads and writes blocks through it. */
   readonly mem: Int32Array;
   readonly f64: Float64Array;
+  /** The heap's storage; with `wasmMemory`, its bytes from layout.totalBytes on are the annex (HEAP_ANNEX_BYTES). */
   readonly buffer: SharedArrayBuffer;
+  /** The WebAssembly memory whose buffer `buffer` is, or null for a heap too large for one. */
+  readonly wasmMemory: WebAssembly.Memory | null;
   readonly profile: PythonProfile;
   readonly constants: ProfileConstants;
   readonly layout: HeapLayout;
@@ -162,8 +188,10 @@ export class Heap {
     const geometry = heapGeometry(options.profile, options.arenaCapacityBytes, options.rawCapacityBytes);
     const { profile, constants, layout } = geometry;
     this.geometry = geometry;
-    this.buffer = new SharedArrayBuffer(layout.totalBytes);
-    this.mem = new Int32Array(this.buffer);
+    const storage = heapStorage(layout.totalBytes);
+    this.buffer = storage.buffer;
+    this.wasmMemory = storage.memory;
+    this.mem = new Int32Array(this.buffer, 0, layout.totalBytes / WORD_BYTES);
     this.f64 = new Float64Array(this.buffer, 0, (layout.arenaRegion * WORD_BYTES) / 8);
     this.profile = profile;
     this.constants = constants;

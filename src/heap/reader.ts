@@ -28,10 +28,11 @@ export class HeapReader {
   constructor(handle: SharedHeapHandle) {
     this.geometry = heapGeometry(handle.profile, handle.arenaCapacityBytes, handle.rawCapacityBytes);
     const { layout } = this.geometry;
-    if (handle.buffer.byteLength !== layout.totalBytes) {
+    // The buffer may be longer: the heap's annex follows it (allocator.ts).
+    if (handle.buffer.byteLength < layout.totalBytes) {
       throw new RangeError(`shared heap buffer has ${handle.buffer.byteLength} bytes, its geometry needs ${layout.totalBytes}`);
     }
-    this.m = new Int32Array(handle.buffer);
+    this.m = new Int32Array(handle.buffer, 0, layout.totalBytes / WORD_BYTES);
     this.f64 = new Float64Array(handle.buffer, 0, (layout.arenaRegion * WORD_BYTES) / 8);
     if (
       this.m[CTRL_MAGIC] !== LAYOUT_MAGIC ||
