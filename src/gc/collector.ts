@@ -40,6 +40,10 @@
  * out of a collection clears the mark), so the walk can tell "not reached
  * yet" from "reached".
  *
+ * The two walks that take most of a collection's time (subtractRefs,
+ * moveUnreachable) run compiled to WebAssembly over the heap's memory
+ * (wasm-passes.ts); the rest is here.
+ *
  * The object model (src/objects) supplies what is per type through
  * GcObjectModel: an object's referents, tp_clear, tp_finalize, weakref
  * handling, tuple/dict untracking, the free lists. Glossary: gcHead (g) =
@@ -53,6 +57,7 @@ import type { CopyOnWrite } from '../heap/copy-on-write.js';
 import * as gcHead from './gc-head.js';
 import { gcListAppend, gcListInit, gcListIsEmpty, gcListMerge, gcListMove, gcListRemove, gcListSize } from './gc-list.js';
 import * as gcState from './gc-state.js';
+import { ANNEX_OFFSETS, type GcPasses, instantiatePasses, TABLE_TYPES } from './wasm-passes.js';
 
 // V8 compiles a module's own constants into its code, but an imported or
 // exported binding is loaded, and checked for initialisation, at every use:
@@ -105,6 +110,8 @@ export interface GcObjectModel {
   readonly traverseStartOffsets: Int8Array;
   /** For TRAVERSE_VALUES: the word address of the count. */
   readonly traverseCountWords: Int32Array;
+  /** Changes whenever any of the tables above does (a class defined, its shared keys set). */
+  readonly traverseTablesVersion: number;
   readonly lastVisited: number;
   /** tp_finalize exists for this object's type. */
   hasFinalizer(h: number): boolean;
@@ -133,21 +140,7 @@ export interface GcObjectModel {
   callbackArgs(phase: 'start' | 'stop'): number;
 }
 
-/** GcObjectModel.traverseKinds: ask referents(). */
-export const TRAVERSE_CALL = 0;
-/** The references are inline: h[start] .. h[start + h[count] - 1], visited last to first (a tuple's items). */
-export const TRAVERSE_INLINE = 1;
-const T_INLINE = 1;
-/** The references are in an array: a = h[start], a[0] .. a[h[count] - 1], visited last to first (a list's items). */
-export const TRAVERSE_ARRAY = 2;
-const T_ARRAY = 2;
-/**
- * An instance's values array: a = h[start] (0: ask referents()), a[0] ..
- * a[n - 1] first to last, n the word at traverseCountWords[type] (the class's
- * shared keys' entry count); then the type object, one more reference visited.
- */
-export const TRAVERSE_VALUES = 3;
-const T_VALUES = 3;
+export { TRAVERSE_ARRAY, TRAVERSE_CALL, TRAVERSE_INLINE, TRAVERSE_VALUES } from './traverse-kinds.js';
 
 /** The modelled CPU cost of a collection (gc pause), calibrated against CPython. */
 export interface GcCosts {
@@ -182,7 +175,8 @@ export interface CollectionReport extends GcInfo {
 
 /**
  * visit_decref (Modules/gcmodule.c) for one referent x (0: a NULL slot), in
- * the fused update_refs/subtract_refs walk (Collector.subtractRefs).
+ * the fused update_refs/subtract_refs walk (Collector.subtractRefs), for the
+ * objects whose tp_traverse the kernel asks back for.
  */
 function visitDecrefTagged(m: Int32Array, gcTypes: Uint8Array, x: number, maxTag: number): void {
   if (x === 0 || gcTypes[m[x + OB_TYPE]] === 0) return;
@@ -206,7 +200,8 @@ function setGenTags(m: Int32Array, head: number, tag: number): void {
 
 /**
  * visit_reachable (Modules/gcmodule.c) for one referent x (0: a NULL slot) of
- * an object move_unreachable has found reachable: an object of the
+ * an object move_unreachable has found reachable, whose tp_traverse the kernel
+ * asks back for: an object of the
  * generation tentatively moved to `unreachable` goes back to the end of
  * `base`, to be scanned in turn; one not yet scanned is marked reachable.
  */
@@ -245,19 +240,70 @@ export class Collector {
   private survivors = 0;
   /** The dicts moveUnreachable settled, for untrack_dicts (full collections). */
   private settledDicts = new Int32Array(1024);
+  private settled = 0;
+  /** The two hot passes, compiled (wasm-passes.ts), over the heap's memory. */
+  private readonly passes: GcPasses;
+  /** Byte address of the kernel's type tables in the memory's annex, and the model's version they copy. */
+  private readonly tables: number;
+  private tablesVersion = -1;
+  /** The passes' results in the annex: references visited, survivors (wasm-passes.ts). */
+  private readonly results: Int32Array;
 
-  constructor(m: Int32Array, f64: Float64Array, base: number, model: GcObjectModel, costs: GcCosts) {
+  /**
+   * `memory` is the heap's (its buffer is m's); the kernel's type tables and
+   * results take ANNEX_BYTES_USED from byte `annexByte` on, past the simulated heap.
+   */
+  constructor(m: Int32Array, f64: Float64Array, base: number, model: GcObjectModel, costs: GcCosts, memory: WebAssembly.Memory, annexByte: number) {
     this.m = m;
     this.f64 = f64;
     this.base = base;
     this.model = model;
     this.costs = costs;
+    this.tables = annexByte;
+    this.results = new Int32Array(memory.buffer, annexByte + ANNEX_OFFSETS.VISITED_OUT, 2);
     for (let i = 0; i < NUM_GENERATIONS; i++) {
       gcListInit(m, genHead(base, i));
       m[base + THRESHOLDS + i] = DEFAULT_THRESHOLDS[i];
     }
     gcListInit(m, base + PERMANENT_HEAD);
     m[base + ENABLED] = 1;
+    const gcTypes = model.gcTypes;
+    this.passes = instantiatePasses(memory, {
+      subtractOther: (h, maxTag) => {
+        const count = model.referents(h);
+        const refs = model.scratch;
+        for (let i = 0; i < count; i++) visitDecrefTagged(m, gcTypes, refs[i], maxTag);
+        return model.lastVisited;
+      },
+      reachableOther: (h, base) => {
+        const count = model.referents(h);
+        const refs = model.scratch;
+        for (let i = 0; i < count; i++) visitReachable(m, gcTypes, refs[i], base);
+        return model.lastVisited;
+      },
+      maybeUntrackTuple: (h) => model.maybeUntrackTuple(h),
+      settleDict: (h) => {
+        if (this.settled === this.settledDicts.length) {
+          const grown = new Int32Array(this.settled * 2);
+          grown.set(this.settledDicts);
+          this.settledDicts = grown;
+        }
+        this.settledDicts[this.settled++] = h;
+      },
+    });
+  }
+
+  /** Copies the model's traverse tables into the annex, where the kernel reads them, when they changed. */
+  private syncTables(): void {
+    const model = this.model;
+    if (model.traverseTablesVersion === this.tablesVersion) return;
+    this.tablesVersion = model.traverseTablesVersion;
+    const bytes = new Uint8Array(this.m.buffer, this.tables, TABLE_TYPES * 4);
+    bytes.set(model.gcTypes.subarray(0, TABLE_TYPES), ANNEX_OFFSETS.GC_TYPES);
+    bytes.set(model.traverseKinds.subarray(0, TABLE_TYPES), ANNEX_OFFSETS.KINDS);
+    bytes.set(new Uint8Array(model.traverseCountOffsets.buffer, model.traverseCountOffsets.byteOffset, TABLE_TYPES), ANNEX_OFFSETS.COUNT_OFFSETS);
+    bytes.set(new Uint8Array(model.traverseStartOffsets.buffer, model.traverseStartOffsets.byteOffset, TABLE_TYPES), ANNEX_OFFSETS.START_OFFSETS);
+    new Int32Array(this.m.buffer, this.tables + ANNEX_OFFSETS.COUNT_WORDS, TABLE_TYPES).set(model.traverseCountWords.subarray(0, TABLE_TYPES));
   }
 
   // ------------------------------------------------------------------ allocation hooks
@@ -457,6 +503,7 @@ export class Collector {
     const m = this.m;
     const b = this.base;
     const model = this.model;
+    this.syncTables();
     if (generation + 1 < NUM_GENERATIONS) m[b + COUNTS + generation + 1] += 1;
     for (let i = 0; i <= generation; i++) m[b + COUNTS + i] = 0;
     for (let i = 0; i < generation; i++) gcListMerge(m, genHead(b, i), genHead(b, generation));
@@ -523,9 +570,10 @@ export class Collector {
    * it is one of them (`maxTag`: the tag of the oldest generation collected).
    * The sums are CPython's, as the decrements commute (so a run of references
    * is walked first to last whatever order tp_traverse visits it in); the walk
-   * is one pass over the objects fewer than CPython's two. The visit is
-   * written out here rather than called through tp_traverse: a call per
-   * reference costs more than the visit.
+   * is one pass over the objects fewer than CPython's two. The walk runs in
+   * the compiled kernel (wasm-passes.ts), which visits the references of
+   * lists, tuples and instances itself and asks back (subtractOther) for the
+   * other types' tp_traverse.
    *
    * With `maxTag` 0, after updateRefs: subtract_refs alone, the objects
    * marked collecting being the set (handle_resurrected_objects, where the
@@ -534,56 +582,11 @@ export class Collector {
    */
   private subtractRefs(base: number, maxTag: number): number {
     const m = this.m;
-    const model = this.model;
-    const gcTypes = model.gcTypes;
-    const kinds = model.traverseKinds;
-    const countOffsets = model.traverseCountOffsets;
-    const startOffsets = model.traverseStartOffsets;
-    const countWords = model.traverseCountWords;
     // Writing every examined object's GC header makes its page private after a fork.
     const cow = this.cow;
     if (cow !== null && maxTag !== 0) for (let g = m[base + GC_NEXT]; g !== base; g = m[g + GC_NEXT]) cow.touch(g);
-    let visited = 0;
-    let examined = 0;
-    for (let g = m[base + GC_NEXT]; g !== base; g = m[g + GC_NEXT]) {
-      examined++;
-      const h = g + GC_HEAD_WORDS;
-      const flags = m[g + GC_FLAGS];
-      if (maxTag === 0) {
-        // subtract_refs alone: updateRefs has set gc_refs.
-      } else if ((flags & GC_COLLECTING) !== 0) {
-        m[g + GC_REFS] += m[h + OB_REFCNT];
-      } else {
-        m[g + GC_REFS] = m[h + OB_REFCNT];
-        m[g + GC_FLAGS] = flags | GC_COLLECTING;
-      }
-      const type = m[h + OB_TYPE];
-      const how = kinds[type];
-      let first = 0;
-      let n = 0;
-      if (how === T_ARRAY) {
-        n = m[h + countOffsets[type]];
-        if (n === 0) continue;
-        first = m[h + startOffsets[type]];
-        visited += n;
-      } else if (how === T_INLINE) {
-        n = m[h + countOffsets[type]];
-        first = h + startOffsets[type];
-        visited += n;
-      } else if (how === T_VALUES && m[h + startOffsets[type]] !== 0) {
-        n = m[countWords[type]];
-        first = m[h + startOffsets[type]];
-        visited += n + 1;
-      } else {
-        const count = model.referents(h);
-        visited += model.lastVisited;
-        const refs = model.scratch;
-        for (let i = 0; i < count; i++) visitDecrefTagged(m, gcTypes, refs[i], maxTag);
-        continue;
-      }
-      for (let p = first, end = first + n; p < end; p++) visitDecrefTagged(m, gcTypes, m[p], maxTag);
-    }
-    this.visited += visited;
+    const examined = this.passes.subtractRefs(base, maxTag, this.tables);
+    this.visited += this.results[0];
     return examined;
   }
 
@@ -609,8 +612,8 @@ export class Collector {
   /**
    * move_unreachable: objects with gc_refs 0 move to `unreachable`
    * tentatively; what a reachable object refers to is reachable
-   * (visit_reachable, written out in each loop as in subtractRefs). Sets
-   * `survivors` to what `base` holds at the end.
+   * (visit_reachable). The walk runs in the compiled kernel, as subtractRefs'
+   * does. Sets `survivors` to what `base` holds at the end.
    *
    * With `untrackTuples`, each reachable tuple is offered to
    * _PyTuple_MaybeUntrack as soon as it is settled, which does untrack_tuples'
@@ -625,79 +628,13 @@ export class Collector {
   private moveUnreachable(base: number, unreachable: number, untrackTuples: boolean, untrackDicts: boolean, survivorTag: number): void {
     const m = this.m;
     const model = this.model;
-    const gcTypes = model.gcTypes;
-    const kinds = model.traverseKinds;
-    const countOffsets = model.traverseCountOffsets;
-    const startOffsets = model.traverseStartOffsets;
-    const countWords = model.traverseCountWords;
-    const tupleType = model.tupleType;
-    const dictType = model.dictType;
-    let visited = 0;
-    let survivors = 0;
-    let dicts = 0;
-    gcListInit(m, unreachable);
-    let prev = base;
-    let g = m[base + GC_NEXT];
-    while (g !== base) {
-      if (m[g + GC_REFS] !== 0) {
-        const h = g + GC_HEAD_WORDS;
-        const type = m[h + OB_TYPE];
-        const how = kinds[type];
-        if (how === T_ARRAY || how === T_INLINE) {
-          // The items from the last to the first, as list_traverse and tupletraverse visit them.
-          const n = m[h + countOffsets[type]];
-          if (n !== 0) {
-            const first = how === T_ARRAY ? m[h + startOffsets[type]] : h + startOffsets[type];
-            for (let p = first + n - 1; p >= first; p--) visitReachable(m, gcTypes, m[p], base);
-            visited += n;
-          }
-        } else if (how === T_VALUES && m[h + startOffsets[type]] !== 0) {
-          const n = m[countWords[type]];
-          const first = m[h + startOffsets[type]];
-          for (let p = first, end = first + n; p < end; p++) visitReachable(m, gcTypes, m[p], base);
-          visited += n + 1;
-        } else {
-          const count = model.referents(h);
-          visited += model.lastVisited;
-          const refs = model.scratch;
-          for (let i = 0; i < count; i++) visitReachable(m, gcTypes, refs[i], base);
-        }
-        m[g + GC_PREV] = prev;
-        m[g + GC_FLAGS] = (m[g + GC_FLAGS] & ~(GC_COLLECTING | GC_GEN_MASK)) | survivorTag;
-        if (untrackTuples && type === tupleType) {
-          model.maybeUntrackTuple(h);
-          // Untracked: unlinked after prev, whose next is now g's old next.
-          if (m[g + GC_NEXT] === 0) {
-            g = m[prev + GC_NEXT];
-            continue;
-          }
-        }
-        if (untrackDicts && type === dictType) {
-          if (dicts === this.settledDicts.length) {
-            const grown = new Int32Array(dicts * 2);
-            grown.set(this.settledDicts);
-            this.settledDicts = grown;
-          }
-          this.settledDicts[dicts++] = h;
-        }
-        survivors++;
-        prev = g;
-      } else {
-        // Tentatively unreachable: unlink from base (prev->next) and append to unreachable.
-        m[prev + GC_NEXT] = m[g + GC_NEXT];
-        const last = m[unreachable + GC_PREV];
-        m[last + GC_NEXT] = g;
-        m[g + GC_PREV] = last;
-        m[g + GC_NEXT] = unreachable;
-        m[unreachable + GC_PREV] = g;
-        m[g + GC_FLAGS] |= GC_UNREACHABLE;
-      }
-      g = m[prev + GC_NEXT];
-    }
-    m[base + GC_PREV] = prev;
-    this.visited += visited;
+    this.settled = 0;
+    const passes = this.passes;
+    passes.moveUnreachable(base, unreachable, +untrackTuples, +untrackDicts, survivorTag, model.tupleType, model.dictType, this.tables);
+    this.visited += this.results[0];
+    let survivors = this.results[1];
     const settled = this.settledDicts;
-    for (let i = 0; i < dicts; i++) {
+    for (let i = 0; i < this.settled; i++) {
       const d = settled[i];
       model.maybeUntrackDict(d);
       if (m[d - GC_HEAD_WORDS + GC_NEXT] === 0) survivors--;

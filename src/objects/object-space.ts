@@ -110,6 +110,8 @@ export class ObjectSpace implements GcObjectModel {
   readonly traverseCountOffsets = new Int8Array(MAX_TYPES);
   readonly traverseStartOffsets = new Int8Array(MAX_TYPES);
   readonly traverseCountWords = new Int32Array(MAX_TYPES);
+  /** How many times setClassKeys changed the tables (traverseTablesVersion). */
+  private classKeysSet = 0;
   readonly tupleType = T_TUPLE;
   readonly dictType = T_DICT;
   lastVisited = 0;
@@ -134,9 +136,10 @@ export class ObjectSpace implements GcObjectModel {
     if (layout.interpreterStateWords < STATIC_AREA_WORDS) {
       throw new RangeError(`the heap reserves ${layout.interpreterStateWords} interpreter words; the object model needs ${STATIC_AREA_WORDS}`);
     }
-    if (heap.buffer.byteLength > MAX_BYTE_VIEW_BYTES) {
+    // The collector's compiled passes work on the heap in its WebAssembly memory (allocator.ts).
+    if (heap.buffer.byteLength > MAX_BYTE_VIEW_BYTES || heap.wasmMemory === null) {
       throw new RangeError(
-        `the object model needs a heap of at most 4 GiB (arena + raw capacity); this one has ${heap.buffer.byteLength} bytes`,
+        `the object model needs a heap of at most 4 GiB less 64 KiB (arena + raw capacity); this one has ${heap.layout.totalBytes} bytes`,
       );
     }
     this.heap = heap;
@@ -161,7 +164,7 @@ export class ObjectSpace implements GcObjectModel {
     this.traverseCountOffsets[T_LIST] = list.SIZE;
     this.traverseStartOffsets[T_LIST] = list.ITEMS;
     this.initStaticObjects();
-    this.gc = new Collector(this.mem, this.f64, b + GC_STATE_OFFSET, this, options.gcCosts);
+    this.gc = new Collector(this.mem, this.f64, b + GC_STATE_OFFSET, this, options.gcCosts, heap.wasmMemory, layout.totalBytes);
     if (options.onCollection) this.gc.onCollection = options.onCollection;
   }
 
@@ -202,10 +205,16 @@ export class ObjectSpace implements GcObjectModel {
 
   /** A managed-dict class's ht_cached_keys; its instances' values are then walked by the collector itself. */
   setClassKeys(type: number, keys: number): void {
+    this.classKeysSet++;
     this.types.cachedKeys[type] = keys;
     this.traverseKinds[type] = TRAVERSE_VALUES;
     this.traverseStartOffsets[type] = MANAGED_VALUES;
     this.traverseCountWords[type] = dict.entriesCountWord(keys);
+  }
+
+  /** GcObjectModel.traverseTablesVersion: the tables change when a type is defined (gcTypes) or its keys are set. */
+  get traverseTablesVersion(): number {
+    return this.classKeysSet * (MAX_TYPES + 1) + this.types.names.length;
   }
 
   /** The cached small int object (-5..256), or 0. */

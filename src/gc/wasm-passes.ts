@@ -1,0 +1,298 @@
+/**
+ * The collector's two hottest passes -- the fused update_refs/subtract_refs
+ * walk and move_unreachable (Modules/gcmodule.c) -- in WebAssembly, over the
+ * heap's own memory (a shared WebAssembly.Memory whose buffer is the heap's
+ * SharedArrayBuffer). They are Collector.subtractRefs and moveUnreachable,
+ * word for word: collector.ts documents what each does and why; this file is
+ * their compiled form.
+ *
+ * Why WebAssembly: each pass is a walk of a linked list doing a dozen loads
+ * and stores per object. V8 guards every typed-array access with an overflow
+ * check, a bounds check and a reload of the array's base, several
+ * instructions where CPython's C has one; a WebAssembly load is one
+ * instruction plus its address arithmetic (the bounds are guard pages). On a
+ * young collection of 700 objects the two passes take about 40% less time
+ * (bench/RESULTS.md, bench:objects).
+ *
+ * What the kernel cannot do itself it imports from the collector: the
+ * referents of objects of the other traverse kinds (tp_traverse of dicts,
+ * sets, functions...), _PyTuple_MaybeUntrack, and keeping the settled dicts.
+ *
+ * Addresses: heap handles are word indices, so a word w is at byte 4w. The
+ * type tables the kernel reads (CollectorTables) sit in the memory's annex,
+ * past the simulated heap (allocator.ts, HEAP_ANNEX_BYTES).
+ */
+import { compile } from 'watr';
+import { GC_COLLECTING, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, OB_REFCNT, OB_TYPE } from './gc-head.js';
+import { TRAVERSE_ARRAY, TRAVERSE_INLINE, TRAVERSE_VALUES } from './traverse-kinds.js';
+
+/** Type ids a table covers (src/objects/type-table.ts MAX_TYPES). */
+export const TABLE_TYPES = 4096;
+
+/**
+ * The type tables in the annex, byte offsets from its start: one byte per
+ * type for "has a GC head" and the traverse kind, one signed byte each for
+ * the count and start offsets, one word for the count's address (TRAVERSE_VALUES).
+ */
+const GC_TYPES = 0;
+const KINDS = TABLE_TYPES;
+const COUNT_OFFSETS = 2 * TABLE_TYPES;
+const START_OFFSETS = 3 * TABLE_TYPES;
+const COUNT_WORDS = 4 * TABLE_TYPES;
+/** Where a pass leaves what it visited (the pause model) and, moveUnreachable, what it left in its generation. */
+const VISITED_OUT = 8 * TABLE_TYPES;
+const SURVIVORS_OUT = VISITED_OUT + 4;
+/** Bytes the tables and results take in the annex. */
+export const ANNEX_BYTES_USED = SURVIVORS_OUT + 4;
+
+const INLINE = TRAVERSE_INLINE;
+const ARRAY = TRAVERSE_ARRAY;
+const VALUES = TRAVERSE_VALUES;
+
+/** Byte offsets of the GC head's words and of the object header's, from the GC head. */
+const NEXT = 4 * GC_NEXT;
+const PREV = 4 * GC_PREV;
+const REFS = 4 * GC_REFS;
+const FLAGS = 4 * GC_FLAGS;
+const REFCNT = 4 * (GC_HEAD_WORDS + OB_REFCNT);
+const TYPE = 4 * (GC_HEAD_WORDS + OB_TYPE);
+
+/**
+ * visit_decref for the referent handle in $x: skips NULL and objects without
+ * a GC head; a referent already marked collecting loses one from gc_refs; one
+ * of the collected generations not yet reached starts at -1, marked.
+ */
+const visitDecref = `
+  (block $visited
+    (br_if $visited (i32.eqz (local.get $x)))
+    (br_if $visited (i32.eqz (i32.load8_u (i32.add (local.get $tables) (i32.load offset=${4 * OB_TYPE} (i32.shl (local.get $x) (i32.const 2)))))))
+    (local.set $r (i32.shl (i32.sub (local.get $x) (i32.const ${GC_HEAD_WORDS})) (i32.const 2)))
+    (local.set $f (i32.load offset=${FLAGS} (local.get $r)))
+    (if (i32.and (local.get $f) (i32.const ${GC_COLLECTING}))
+      (then
+        (i32.store offset=${REFS} (local.get $r) (i32.sub (i32.load offset=${REFS} (local.get $r)) (i32.const 1)))
+        (br $visited)))
+    (local.set $tag (i32.and (local.get $f) (i32.const ${GC_GEN_MASK})))
+    (if (i32.and (i32.ne (local.get $tag) (i32.const 0)) (i32.le_u (local.get $tag) (local.get $maxTag)))
+      (then
+        (i32.store offset=${REFS} (local.get $r) (i32.const -1))
+        (i32.store offset=${FLAGS} (local.get $r) (i32.or (local.get $f) (i32.const ${GC_COLLECTING}))))))`;
+
+/**
+ * visit_reachable for the referent handle in $x: an object of the generation
+ * tentatively moved to unreachable goes back to the end of $base; one not yet
+ * scanned (gc_refs 0) is marked reachable (1).
+ */
+const visitReachable = `
+  (block $visited
+    (br_if $visited (i32.eqz (local.get $x)))
+    (br_if $visited (i32.eqz (i32.load8_u (i32.add (local.get $tables) (i32.load offset=${4 * OB_TYPE} (i32.shl (local.get $x) (i32.const 2)))))))
+    (local.set $r (i32.sub (local.get $x) (i32.const ${GC_HEAD_WORDS})))
+    (local.set $ra (i32.shl (local.get $r) (i32.const 2)))
+    (local.set $f (i32.load offset=${FLAGS} (local.get $ra)))
+    (br_if $visited (i32.eqz (i32.and (local.get $f) (i32.const ${GC_COLLECTING}))))
+    (if (i32.and (local.get $f) (i32.const ${GC_UNREACHABLE}))
+      (then
+        ;; unlink from unreachable
+        (local.set $rprev (i32.load offset=${PREV} (local.get $ra)))
+        (local.set $rnext (i32.load offset=${NEXT} (local.get $ra)))
+        (i32.store offset=${NEXT} (i32.shl (local.get $rprev) (i32.const 2)) (local.get $rnext))
+        (i32.store offset=${PREV} (i32.shl (local.get $rnext) (i32.const 2)) (local.get $rprev))
+        (i32.store offset=${FLAGS} (local.get $ra) (i32.and (local.get $f) (i32.const ${~GC_UNREACHABLE})))
+        ;; gc_list_append(r, base)
+        (local.set $last (i32.load offset=${PREV} (local.get $baseAddr)))
+        (i32.store offset=${NEXT} (i32.shl (local.get $last) (i32.const 2)) (local.get $r))
+        (i32.store offset=${PREV} (local.get $ra) (local.get $last))
+        (i32.store offset=${NEXT} (local.get $ra) (local.get $base))
+        (i32.store offset=${PREV} (local.get $baseAddr) (local.get $r))
+        (i32.store offset=${REFS} (local.get $ra) (i32.const 1))
+        (br $visited)))
+    (if (i32.eqz (i32.load offset=${REFS} (local.get $ra)))
+      (then (i32.store offset=${REFS} (local.get $ra) (i32.const 1)))))`;
+
+/** The word at byte address (4 * word) of the expression's value. */
+const word = (expression: string): string => `(i32.load (i32.shl ${expression} (i32.const 2)))`;
+
+/** The referents of the object whose GC head is $g, by kind: sets $n and $p (first word), or calls out. */
+const countAndFirst = (callOut: string): string => `
+    (local.set $type (i32.load offset=${TYPE} (local.get $a)))
+    (local.set $h (i32.add (local.get $g) (i32.const ${GC_HEAD_WORDS})))
+    (local.set $how (i32.load8_u offset=${KINDS} (i32.add (local.get $tables) (local.get $type))))
+    (local.set $n (i32.const 0))
+    (block $known
+      (if (i32.le_u (i32.sub (local.get $how) (i32.const ${INLINE})) (i32.const ${ARRAY - INLINE}))
+        (then
+          (local.set $n ${word(`(i32.add (local.get $h) (i32.load8_s offset=${COUNT_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
+          (local.set $p (i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type)))))
+          (if (i32.and (i32.eq (local.get $how) (i32.const ${ARRAY})) (i32.ne (local.get $n) (i32.const 0)))
+            (then (local.set $p ${word('(local.get $p)')})))
+          (local.set $visited (i32.add (local.get $visited) (local.get $n)))
+          (br $known)))
+      (if (i32.eq (local.get $how) (i32.const ${VALUES}))
+        (then
+          (local.set $p ${word(`(i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
+          (if (local.get $p)
+            (then
+              (local.set $n ${word(`(i32.load offset=${COUNT_WORDS} (i32.add (local.get $tables) (i32.shl (local.get $type) (i32.const 2))))`)})
+              (local.set $visited (i32.add (local.get $visited) (i32.add (local.get $n) (i32.const 1))))
+              (br $known)))))
+      ${callOut})`;
+
+const locals = `
+    (local $g i32) (local $a i32) (local $h i32) (local $type i32) (local $how i32) (local $n i32) (local $p i32)
+    (local $end i32) (local $x i32) (local $r i32) (local $f i32) (local $visited i32)`;
+
+const SOURCE = `
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+  ;; (handle, maxTag) -> references visited: the referents of another kind, visit_decref'd
+  (import "model" "subtractOther" (func $subtractOther (param i32 i32) (result i32)))
+  ;; (handle, base) -> references visited: the referents of another kind, visit_reachable'd
+  (import "model" "reachableOther" (func $reachableOther (param i32 i32) (result i32)))
+  (import "model" "maybeUntrackTuple" (func $maybeUntrackTuple (param i32)))
+  (import "model" "settleDict" (func $settleDict (param i32)))
+
+  ;; Collector.subtractRefs: returns the objects examined.
+  (func (export "subtractRefs") (param $base i32) (param $maxTag i32) (param $tables i32) (result i32)
+    ${locals} (local $flags i32) (local $tag i32) (local $examined i32)
+    (local.set $g ${word('(local.get $base)')})
+    (block $done (loop $next
+      (br_if $done (i32.eq (local.get $g) (local.get $base)))
+      (local.set $examined (i32.add (local.get $examined) (i32.const 1)))
+      (local.set $a (i32.shl (local.get $g) (i32.const 2)))
+      (if (local.get $maxTag)
+        (then
+          (local.set $flags (i32.load offset=${FLAGS} (local.get $a)))
+          (if (i32.and (local.get $flags) (i32.const ${GC_COLLECTING}))
+            (then (i32.store offset=${REFS} (local.get $a) (i32.add (i32.load offset=${REFS} (local.get $a)) (i32.load offset=${REFCNT} (local.get $a)))))
+            (else
+              (i32.store offset=${REFS} (local.get $a) (i32.load offset=${REFCNT} (local.get $a)))
+              (i32.store offset=${FLAGS} (local.get $a) (i32.or (local.get $flags) (i32.const ${GC_COLLECTING})))))))
+      ${countAndFirst(`(local.set $visited (i32.add (local.get $visited) (call $subtractOther (local.get $h) (local.get $maxTag))))`)}
+      (local.set $end (i32.add (local.get $p) (local.get $n)))
+      (block $items (loop $item
+        (br_if $items (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $x ${word('(local.get $p)')})
+        ${visitDecref}
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $item)))
+      (local.set $g ${word('(local.get $g)')})
+      (br $next)))
+    (i32.store offset=${VISITED_OUT} (local.get $tables) (local.get $visited))
+    (local.get $examined))
+
+  ;; Collector.moveUnreachable's walk; the settled dicts go to settleDict in their order.
+  (func (export "moveUnreachable")
+    (param $base i32) (param $unreachable i32) (param $untrackTuples i32) (param $untrackDicts i32)
+    (param $survivorTag i32) (param $tupleType i32) (param $dictType i32) (param $tables i32)
+    ${locals} (local $prev i32) (local $baseAddr i32) (local $ua i32) (local $last i32) (local $survivors i32)
+    (local $ra i32) (local $rprev i32) (local $rnext i32)
+    (local.set $baseAddr (i32.shl (local.get $base) (i32.const 2)))
+    (local.set $ua (i32.shl (local.get $unreachable) (i32.const 2)))
+    ;; gc_list_init(unreachable)
+    (i32.store offset=${NEXT} (local.get $ua) (local.get $unreachable))
+    (i32.store offset=${PREV} (local.get $ua) (local.get $unreachable))
+    (local.set $prev (local.get $base))
+    (local.set $g (i32.load offset=${NEXT} (local.get $baseAddr)))
+    (block $done (loop $next
+      (br_if $done (i32.eq (local.get $g) (local.get $base)))
+      (local.set $a (i32.shl (local.get $g) (i32.const 2)))
+      (if (i32.load offset=${REFS} (local.get $a))
+        (then
+          ${countAndFirst(`(local.set $visited (i32.add (local.get $visited) (call $reachableOther (local.get $h) (local.get $base))))`)}
+          (if (i32.eq (local.get $how) (i32.const ${VALUES}))
+            (then
+              ;; first to last
+              (local.set $end (i32.add (local.get $p) (local.get $n)))
+              (block $items (loop $item
+                (br_if $items (i32.ge_u (local.get $p) (local.get $end)))
+                (local.set $x ${word('(local.get $p)')})
+                ${visitReachable}
+                (local.set $p (i32.add (local.get $p) (i32.const 1)))
+                (br $item))))
+            (else
+              ;; last to first, as list_traverse and tupletraverse visit
+              (local.set $end (local.get $p))
+              (local.set $p (i32.add (local.get $p) (local.get $n)))
+              (block $items (loop $item
+                (br_if $items (i32.le_u (local.get $p) (local.get $end)))
+                (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+                (local.set $x ${word('(local.get $p)')})
+                ${visitReachable}
+                (br $item)))))
+          (i32.store offset=${PREV} (local.get $a) (local.get $prev))
+          (i32.store offset=${FLAGS} (local.get $a)
+            (i32.or (i32.and (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${~(GC_COLLECTING | GC_GEN_MASK)})) (local.get $survivorTag)))
+          (block $settled
+            (if (i32.and (local.get $untrackTuples) (i32.eq (local.get $type) (local.get $tupleType)))
+              (then
+                (call $maybeUntrackTuple (local.get $h))
+                ;; untracked: unlinked after prev, whose next is now g's old next
+                (br_if $settled (i32.eqz (i32.load offset=${NEXT} (local.get $a))))))
+            (if (i32.and (local.get $untrackDicts) (i32.eq (local.get $type) (local.get $dictType)))
+              (then (call $settleDict (local.get $h))))
+            (local.set $survivors (i32.add (local.get $survivors) (i32.const 1)))
+            (local.set $prev (local.get $g))))
+        (else
+          ;; tentatively unreachable: unlink from base (prev->next), append to unreachable
+          (i32.store offset=${NEXT} (i32.shl (local.get $prev) (i32.const 2)) (i32.load offset=${NEXT} (local.get $a)))
+          (local.set $last (i32.load offset=${PREV} (local.get $ua)))
+          (i32.store offset=${NEXT} (i32.shl (local.get $last) (i32.const 2)) (local.get $g))
+          (i32.store offset=${PREV} (local.get $a) (local.get $last))
+          (i32.store offset=${NEXT} (local.get $a) (local.get $unreachable))
+          (i32.store offset=${PREV} (local.get $ua) (local.get $g))
+          (i32.store offset=${FLAGS} (local.get $a) (i32.or (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${GC_UNREACHABLE})))))
+      (local.set $g ${word('(local.get $prev)')})
+      (br $next)))
+    (i32.store offset=${PREV} (local.get $baseAddr) (local.get $prev))
+    (i32.store offset=${VISITED_OUT} (local.get $tables) (local.get $visited))
+    (i32.store offset=${SURVIVORS_OUT} (local.get $tables) (local.get $survivors)))
+)`;
+
+/** What the kernel asks of the collector (see the imports above). */
+export interface PassImports {
+  subtractOther(h: number, maxTag: number): number;
+  reachableOther(h: number, base: number): number;
+  maybeUntrackTuple(h: number): void;
+  settleDict(h: number): void;
+}
+
+export interface GcPasses {
+  subtractRefs(base: number, maxTag: number, tables: number): number;
+  moveUnreachable(
+    base: number,
+    unreachable: number,
+    untrackTuples: number,
+    untrackDicts: number,
+    survivorTag: number,
+    tupleType: number,
+    dictType: number,
+    tables: number,
+  ): void;
+}
+
+/** Compiled once per thread, on first use, unless given (usePassesModule). */
+let compiled: WebAssembly.Module | null = null;
+
+/**
+ * The compiled kernel. Compiling takes tens of milliseconds: the supervisor
+ * compiles it once and hands it to each worker thread it starts.
+ */
+export function passesModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(compile(SOURCE));
+  return compiled;
+}
+
+/** Takes a module another thread compiled (passesModule), instead of compiling here. */
+export function usePassesModule(module: WebAssembly.Module): void {
+  compiled = module;
+}
+
+/** The passes over `memory` (the heap's), calling back into `imports`. */
+export function instantiatePasses(memory: WebAssembly.Memory, imports: PassImports): GcPasses {
+  const instance = new WebAssembly.Instance(passesModule(), { env: { memory }, model: { ...imports } });
+  return instance.exports as unknown as GcPasses;
+}
+
+/** The annex offsets of each table, for the collector to fill, and of the results (byte offsets from the annex's start). */
+export const ANNEX_OFFSETS = { GC_TYPES, KINDS, COUNT_OFFSETS, START_OFFSETS, COUNT_WORDS, VISITED_OUT, SURVIVORS_OUT } as const;
