@@ -14,6 +14,7 @@ import type { SharedHeapHandle } from '../src/heap/reader.js';
 import type { MessagePort } from 'node:worker_threads';
 import { nodeEndpoint } from '../src/protocol/comlink-node.js';
 import { type HandleResult, serveRequests } from '../src/protocol/request-channel.js';
+import { usePassesModule } from '../src/gc/wasm-passes.js';
 import { PyProcess } from '../src/process/py-process.js';
 import { compileScenario } from '../src/scenario/compile.js';
 import { scenarioSchema } from '../src/scenario/scenario.js';
@@ -30,6 +31,8 @@ export interface PyWorkerData {
   forked: boolean;
   /** The requests' own channel (src/protocol/request-channel.ts). */
   requests: MessagePort;
+  /** The collector's compiled kernel, compiled once by the supervisor (src/gc/wasm-passes.ts). */
+  gcPasses: WebAssembly.Module;
 }
 
 export interface BootResult {
@@ -78,6 +81,7 @@ export class SimulatedWorker {
 }
 
 if (parentPort !== null) {
+  usePassesModule((workerData as PyWorkerData).gcPasses);
   const worker = new SimulatedWorker();
   Comlink.expose(worker, nodeEndpoint(parentPort as never));
   serveRequests((workerData as PyWorkerData).requests, (endpoint) => worker.handle(endpoint));

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { passesModule } from '../gc/wasm-passes.js';
 import { HeapReader } from '../heap/reader.js';
 import type { MemoryFigures } from '../heap/rss.js';
 import { type ProcessPageFigures, ProcessPageReader, type ProcessState } from '../process/process-page.js';
@@ -48,11 +49,11 @@ export class WorkerHandle {
 
   private readonly requests: RequestClient;
 
-  constructor(data: Omit<PyWorkerData, 'requests'>, onError: (error: Error) => void) {
+  constructor(data: Omit<PyWorkerData, 'requests' | 'gcPasses'>, onError: (error: Error) => void) {
     this.slot = data.slot;
     this.incarnation = data.incarnation;
     const channel = new MessageChannel();
-    this.thread = new Worker(workerEntry(), { workerData: { ...data, requests: channel.port2 }, transferList: [channel.port2] });
+    this.thread = new Worker(workerEntry(), { workerData: { ...data, requests: channel.port2, gcPasses: passesModule() }, transferList: [channel.port2] });
     this.requests = new RequestClient(channel.port1);
     this.remote = Comlink.wrap<SimulatedWorker>(nodeEndpoint(this.thread as never));
     this.thread.on('error', (e) => {
