@@ -33,60 +33,58 @@ export class ServiceMetrics {
 
   constructor(figures: () => ServiceFigures) {
     const r = this.registry;
-    const perWorker = (name: string, help: string, pick: (s: ProcessStats) => number): void => {
-      new Gauge({
-        name: `pyheap_${name}`,
-        help,
-        labelNames: ['worker'],
-        registers: [r],
-        collect() {
-          this.reset();
-          figures().workers.forEach((w, slot) => this.set({ worker: String(slot) }, pick(w.stats)));
-        },
-      });
+    // A slot's figures, refilled from the workers' shared memory at each scrape: gauges, or totals
+    // of the slot's current process as counters that restart at zero when the worker is recycled,
+    // as a restarted process's counters do (rate() handles resets). `pick` may give one figure per
+    // generation (the `generation` label).
+    const perSlot = (
+      kind: 'gauge' | 'counter',
+      name: string,
+      help: string,
+      pick: (s: ProcessStats) => number | readonly number[],
+      byGeneration = false,
+    ): void => {
+      const config = { name: `pyheap_${name}`, help, labelNames: byGeneration ? ['worker', 'generation'] : ['worker'], registers: [r] };
+      const each = (put: (labels: Record<string, string>, value: number) => void): void =>
+        figures().workers.forEach((w, slot) => {
+          const value = pick(w.stats);
+          if (typeof value === 'number') put({ worker: String(slot) }, value);
+          else value.forEach((n, g) => put({ worker: String(slot), generation: String(g) }, n));
+        });
+      if (kind === 'gauge') {
+        new Gauge({
+          ...config,
+          collect() {
+            this.reset();
+            each((labels, value) => this.set(labels, value));
+          },
+        });
+      } else {
+        new Counter({
+          ...config,
+          collect() {
+            this.reset();
+            each((labels, value) => this.inc(labels, value));
+          },
+        });
+      }
     };
-    perWorker('rss_bytes', 'Resident memory of the simulated worker process.', (s) => s.rssBytes);
-    perWorker('peak_rss_bytes', 'High-water mark of rss_bytes (ru_maxrss) of the current process.', (s) => s.peakRssBytes);
-    perWorker('shared_bytes', 'Pages still shared copy-on-write with a preloading master.', (s) => s.sharedBytes);
-    perWorker('private_bytes', 'rss_bytes minus shared_bytes.', (s) => s.privateBytes);
-    perWorker('arena_bytes', 'pymalloc arenas held, bytes.', (s) => s.arenaBytes);
-    perWorker('arenas', 'pymalloc arenas held.', (s) => s.arenas);
-    perWorker('pools_used', 'pymalloc pools holding at least one block.', (s) => s.poolsUsed);
-    perWorker('live_bytes', 'Bytes in allocated blocks (pymalloc and raw).', (s) => s.liveBytes);
-    perWorker('fragmentation', '1 - live bytes / allocator footprint (arenas and raw memory).', (s) => s.fragmentation);
-    perWorker('gc_pause_seconds_max', 'Longest collection of the current process.', (s) => s.gcPauseSecondsMax);
-    // Totals of the current process of a slot: counters that restart at zero when the
-    // worker is recycled, as a restarted process's counters do (rate() handles resets).
-    const perWorkerTotal = (name: string, help: string, pick: (s: ProcessStats) => number): void => {
-      new Counter({
-        name: `pyheap_${name}`,
-        help,
-        labelNames: ['worker'],
-        registers: [r],
-        collect() {
-          this.reset();
-          figures().workers.forEach((w, slot) => this.inc({ worker: String(slot) }, pick(w.stats)));
-        },
-      });
-    };
-    perWorkerTotal('allocations_total', 'Objects allocated by the current process of the slot.', (s) => s.allocationsTotal);
-    perWorkerTotal('deallocations_total', 'Objects freed by the current process of the slot.', (s) => s.deallocationsTotal);
-    perWorkerTotal('requests_served_total', 'Requests served by the current process of the slot.', (s) => s.requestsServed);
-    perWorkerTotal('gc_pause_seconds_total', 'Time in collections of the current process of the slot (modelled seconds).', (s) => s.gcPauseSecondsSum);
-    const perGeneration = (name: string, help: string, pick: (s: ProcessStats) => readonly number[]): void => {
-      new Counter({
-        name: `pyheap_${name}`,
-        help,
-        labelNames: ['worker', 'generation'],
-        registers: [r],
-        collect() {
-          this.reset();
-          figures().workers.forEach((w, slot) => pick(w.stats).forEach((n, g) => this.inc({ worker: String(slot), generation: String(g) }, n)));
-        },
-      });
-    };
-    perGeneration('gc_collections_total', 'Collections by generation of the current process of the slot.', (s) => s.gcCollections);
-    perGeneration('gc_collected_total', 'Objects collected by generation of the current process of the slot.', (s) => s.gcCollected);
+    perSlot('gauge', 'rss_bytes', 'Resident memory of the simulated worker process.', (s) => s.rssBytes);
+    perSlot('gauge', 'peak_rss_bytes', 'High-water mark of rss_bytes (ru_maxrss) of the current process.', (s) => s.peakRssBytes);
+    perSlot('gauge', 'shared_bytes', 'Pages still shared copy-on-write with a preloading master.', (s) => s.sharedBytes);
+    perSlot('gauge', 'private_bytes', 'rss_bytes minus shared_bytes.', (s) => s.privateBytes);
+    perSlot('gauge', 'arena_bytes', 'pymalloc arenas held, bytes.', (s) => s.arenaBytes);
+    perSlot('gauge', 'arenas', 'pymalloc arenas held.', (s) => s.arenas);
+    perSlot('gauge', 'pools_used', 'pymalloc pools holding at least one block.', (s) => s.poolsUsed);
+    perSlot('gauge', 'live_bytes', 'Bytes in allocated blocks (pymalloc and raw).', (s) => s.liveBytes);
+    perSlot('gauge', 'fragmentation', '1 - live bytes / allocator footprint (arenas and raw memory).', (s) => s.fragmentation);
+    perSlot('gauge', 'gc_pause_seconds_max', 'Longest collection of the current process.', (s) => s.gcPauseSecondsMax);
+    perSlot('counter', 'allocations_total', 'Objects allocated by the current process of the slot.', (s) => s.allocationsTotal);
+    perSlot('counter', 'deallocations_total', 'Objects freed by the current process of the slot.', (s) => s.deallocationsTotal);
+    perSlot('counter', 'requests_served_total', 'Requests served by the current process of the slot.', (s) => s.requestsServed);
+    perSlot('counter', 'gc_pause_seconds_total', 'Time in collections of the current process of the slot (modelled seconds).', (s) => s.gcPauseSecondsSum);
+    perSlot('counter', 'gc_collections_total', 'Collections by generation of the current process of the slot.', (s) => s.gcCollections, true);
+    perSlot('counter', 'gc_collected_total', 'Objects collected by generation of the current process of the slot.', (s) => s.gcCollected, true);
     new Gauge({
       name: 'pyheap_worker_state',
       help: '1 for the state the worker is in (booting, idle, busy, draining, dead).',
