@@ -46,7 +46,19 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
   address.redisUrl = redis.url;
   const runPath = flags.out ?? join(flags.runs, mode === 'run' ? `${plan.name}-${address.runId}` : `${plan.name}-${address.runId}-serve-${hostname()}-${process.pid}`);
   let service: Service | null = null;
+  let enqueuer: Enqueuer | null = null;
+  // Installed before the service starts: a signal while the workers boot drains (or stops) as one later does.
   const signals = new SignalHandling();
+  signals.install(
+    () => {
+      log(`pyheap ${mode}: draining (finishing the jobs in progress; Ctrl-C again to stop at once)`);
+      enqueuer?.stop();
+    },
+    () => {
+      log(`pyheap ${mode}: stopping now; jobs in progress return to the queue through BullMQ's stalled-job recovery`);
+      void service?.stopNow();
+    },
+  );
   try {
     service = await Service.start({
       scenarioPath: path,
@@ -64,17 +76,7 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
     log(`pyheap ${mode}: run directory ${runPath}; Ctrl-C drains gracefully, a second Ctrl-C stops at once`);
 
     const running = service;
-    let enqueuer: Enqueuer | null = null;
-    signals.install(
-      () => {
-        log(`pyheap ${mode}: draining (finishing the jobs in progress; Ctrl-C again to stop at once)`);
-        enqueuer?.stop();
-      },
-      () => {
-        log(`pyheap ${mode}: stopping now; jobs in progress return to the queue through BullMQ's stalled-job recovery`);
-        void running.stopNow();
-      },
-    );
+    if (signals.stoppedNow) void running.stopNow();
 
     if (mode === 'run') {
       const progress = new Progress(!flags.quiet && process.stderr.isTTY === true);
@@ -94,6 +96,7 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
           );
         },
       });
+      if (signals.draining) enqueuer.stop();
       const report = await enqueuer.run();
       running.supervisor.jobsEnqueued = report.enqueued;
       progress.done();
