@@ -1,5 +1,5 @@
 /**
- * What `simulate` and `run` share on the command line: thresholds from the
+ * Thresholds on the command line (simulate, run, serve): from the
  * scenario file and from --threshold flags, and integer flags.
  */
 import { InvalidArgumentError } from 'commander';

@@ -7,23 +7,19 @@
 import { Command } from 'commander';
 import { addServiceFlags, parsePort } from '../service-flags.js';
 import { runSession, type SessionFlags } from '../service-session.js';
-import { collectThreshold, parseInteger, THRESHOLD_HELP } from '../threshold-options.js';
+import { addRunOutputFlags } from '../run-output-flags.js';
+import { THRESHOLD_HELP } from '../threshold-options.js';
 
 export function runCommand(): Command {
   const command = new Command('run')
     .description('Run a scenario in real time: worker threads consume BullMQ jobs on Redis that the scenario\'s load enqueues.')
     .argument('<scenario>', 'scenario YAML file');
   addServiceFlags(command, 'the run id: key prefix pyheap:{<id>} (default: a fresh one per run)');
+  addRunOutputFlags(command, { outDefault: '<runs>/<scenario>-<run id>', quiet: 'no progress and no notes on stderr' });
   return command
-    .option('--seed <n>', "override the scenario's seed", parseInteger)
     .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0: any free port)', parsePort)
     .option('--metrics-host <host>', 'the address /metrics binds to', '127.0.0.1')
-    .option('--out <dir>', 'run directory to write (default: <runs>/<scenario>-<run id>)')
-    .option('--runs <dir>', 'where run directories go', 'runs')
-    .option('--threshold <metric: expression>', 'a pass/fail threshold in k6 syntax, e.g. "latency: p(99)<250" (repeatable)', collectThreshold, [])
     .option('--keep-queue', "leave the run's queue and counters in Redis at the end (they are deleted by default)")
-    .option('--json', 'print the summary as JSON instead of the table')
-    .option('-q, --quiet', 'no progress and no notes on stderr')
     .addHelpText(
       'after',
       `

@@ -7,23 +7,23 @@
 import { Command } from 'commander';
 import { addServiceFlags, parsePort, parsePositive } from '../service-flags.js';
 import { runSession, type SessionFlags } from '../service-session.js';
-import { collectThreshold, parseInteger, THRESHOLD_HELP } from '../threshold-options.js';
+import { addRunOutputFlags } from '../run-output-flags.js';
+import { THRESHOLD_HELP } from '../threshold-options.js';
 
 export function serveCommand(): Command {
   const command = new Command('serve')
     .description('Run the simulated service: worker threads consuming BullMQ jobs from Redis until stopped (jobs come from `pyheap enqueue`).')
     .argument('<scenario>', 'scenario YAML file (its service, endpoints, policy and environment; its load is ignored)');
   addServiceFlags(command, "the run id, shared with `pyheap enqueue` and other serve processes: key prefix pyheap:{<id>} (default: the scenario's name)");
+  addRunOutputFlags(command, {
+    outDefault: '<runs>/<scenario>-<run id>-serve-<host>-<pid>',
+    quiet: 'no notes on stderr',
+    threshold: 'a pass/fail threshold in k6 syntax, checked when it stops (repeatable)',
+  });
   return command
-    .option('--seed <n>', "override the scenario's seed", parseInteger)
     .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0: any free port)', parsePort, 9464)
     .option('--metrics-host <host>', 'the address /metrics binds to (0.0.0.0 to be scraped from other machines)', '127.0.0.1')
     .option('--duration <seconds>', 'drain and stop by itself after this many wall seconds', parsePositive)
-    .option('--out <dir>', 'run directory to write (default: <runs>/<scenario>-<run id>-serve-<host>-<pid>)')
-    .option('--runs <dir>', 'where run directories go', 'runs')
-    .option('--threshold <metric: expression>', 'a pass/fail threshold in k6 syntax, checked when it stops (repeatable)', collectThreshold, [])
-    .option('--json', 'print the summary as JSON instead of the table')
-    .option('-q, --quiet', 'no notes on stderr')
     .addHelpText(
       'after',
       `

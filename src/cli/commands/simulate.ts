@@ -14,7 +14,8 @@ import { evaluateThresholds, THRESHOLD_FAILED_EXIT_CODE, type Threshold, thresho
 import { compileScenario } from '../../scenario/compile.js';
 import { loadScenario } from '../../scenario/scenario-file.js';
 import { Progress } from '../progress.js';
-import { collectThreshold, parseInteger, scenarioThresholds, THRESHOLD_HELP } from '../threshold-options.js';
+import { addRunOutputFlags } from '../run-output-flags.js';
+import { scenarioThresholds, THRESHOLD_HELP } from '../threshold-options.js';
 
 interface SimulateFlags {
   seed?: number;
@@ -26,15 +27,10 @@ interface SimulateFlags {
 }
 
 export function simulateCommand(): Command {
-  return new Command('simulate')
+  const command = new Command('simulate')
     .description('Run a scenario in virtual time: deterministic, no Redis, as fast as the object work allows.')
-    .argument('<scenario>', 'scenario YAML file (see `pyheap validate`, `pyheap schema`)')
-    .option('--seed <n>', "override the scenario's seed", parseInteger)
-    .option('--out <dir>', 'run directory to write (default: <runs>/<scenario>-seed<seed>-<time>)')
-    .option('--runs <dir>', 'where run directories go', 'runs')
-    .option('--threshold <metric: expression>', 'a pass/fail threshold in k6 syntax, e.g. "latency: p(99)<250" (repeatable)', collectThreshold, [])
-    .option('--json', 'print the summary as JSON instead of the table')
-    .option('-q, --quiet', 'no progress line and no run-directory note on stderr')
+    .argument('<scenario>', 'scenario YAML file (see `pyheap validate`, `pyheap schema`)');
+  return addRunOutputFlags(command, { outDefault: '<runs>/<scenario>-seed<seed>-<time>', quiet: 'no progress line and no run-directory note on stderr' })
     .addHelpText(
       'after',
       `
