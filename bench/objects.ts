@@ -426,11 +426,14 @@ say(
     'pyheap makes two passes where CPython makes four: update_refs and subtract_refs in one (a generation tag in each GC head tells ' +
     'a referent in the collected generations before its own turn), then move_unreachable with untrack_tuples, untrack_dicts and the ' +
     'generation\'s size folded in; each follows the holder\'s million references too. Each object spans two cache lines (the GC head ends ' +
-    'one, the header starts the next, as in CPython\'s pools), and both passes read both.',
+    'one, the header starts the next, as in CPython\'s pools), and both passes read both. Both passes run compiled to WebAssembly over the ' +
+    'heap\'s memory (src/gc/wasm-passes.ts).',
 );
 say(
-  '- the young collection: 700 objects fit in cache, so it is the instructions per object and per reference that count: the two passes, ' +
-    'with each typed-array access bounds-checked.',
+  '- the young collection: 700 objects fit in cache, so it is the instructions per object and per reference that count. In JavaScript ' +
+    'every typed-array access carries an overflow check, a bounds check and a reload of the array\'s base; the WebAssembly passes do ' +
+    'one load or store each, which took this collection from about 18.5 to 12 µs on this machine (measured before and after the change, ' +
+    'not in this run).',
 );
 say();
 
