@@ -130,6 +130,12 @@ export class Python {
   private spareKeys: Int32Array | null = new Int32Array(8);
   /** new()'s buffer of attribute values, likewise. */
   private spareValues: Int32Array | null = new Int32Array(8);
+  // What isLive() reads for every handle the API is given, copied from the
+  // space so that a check is a few loads from this object.
+  private readonly mem: Int32Array;
+  private readonly handleStart: number;
+  private readonly handleEnd: number;
+  private readonly knownTypes: Uint8Array;
 
   constructor(options: PythonOptions = {}) {
     this.heap = options.heap instanceof Heap ? options.heap : new Heap(options.heap);
@@ -149,6 +155,10 @@ export class Python {
         options.onCollection?.(report);
       },
     });
+    this.mem = this.space.mem;
+    this.handleStart = this.space.staticBase;
+    this.handleEnd = this.mem.length - 1;
+    this.knownTypes = this.space.types.known;
     this.None = this.space.None;
     this.True = this.space.True;
     this.False = this.space.False;
@@ -318,11 +328,22 @@ export class Python {
 
   // ------------------------------------------------------------------ containers
 
-  tuple(...items: Ref[]): Ref {
-    const n = items.length;
-    for (let i = 0; i < n; i++) this.check(items[i], 'tuple item');
+  /** `(a, b, c)` (BUILD_TUPLE). */
+  tuple(...items: Ref[]): Ref;
+  tuple(): Ref {
+    // The items are read from `arguments`: a rest parameter would build a
+    // JavaScript array per call, which costs more than the simulated work of a
+    // small tuple. (Passed on to another function, `arguments` would be built
+    // too, so the items are stored here.)
+    /* eslint-disable prefer-rest-params */
+    const n = arguments.length;
+    for (let i = 0; i < n; i++) this.check(arguments[i], 'tuple item');
     this.elapsedNs += this.costs.tupleNewBase + this.costs.tupleNewPerItem * n;
-    return this.own(tuple.fromItems(this.space, items));
+    const space = this.space;
+    const h = tuple.newTuple(space, n);
+    for (let i = 0; i < n; i++) tuple.initItem(space, h, i, arguments[i]);
+    /* eslint-enable prefer-rest-params */
+    return this.own(h);
   }
 
   /** `[a, b, c]` (BUILD_LIST). */
@@ -690,14 +711,25 @@ export class Python {
     values[5] = v5 ?? 0;
     values[6] = v6 ?? 0;
     values[7] = v7 ?? 0;
+    // n live values and none after them, tested in one pass (a live handle is
+    // never 0); preparedValuesError finds what is wrong otherwise.
+    let valid = n === MAX_PREPARED_VALUES || values[n] === 0;
+    for (let i = 0; i < n && valid; i++) valid = this.isLive(values[i]);
+    if (!valid) throw this.preparedValuesError(method, what, n, values);
+    return values;
+  }
+
+  /** Why preparedValues() refused its values: too few or too many, else the first that is not live. */
+  private preparedValuesError(method: string, what: string, n: number, values: Int32Array): PyheapError {
     let given = 0;
     while (given < MAX_PREPARED_VALUES && values[given] !== 0) given++;
     if (given !== n) {
       this.spareValues = values;
-      throw this.misuse(`${method}(): ${n} ${what}, ${given} values`);
+      return this.misuse(`${method}(): ${n} ${what}, ${given} values`);
     }
-    for (let i = 0; i < n; i++) this.check(values[i], `${method}() value`);
-    return values;
+    let i = 0;
+    while (this.isLive(values[i])) i++;
+    return this.notLive(`${method}() value`, values[i]);
   }
 
   getattr(obj: Ref, name: string): Ref {
@@ -868,28 +900,26 @@ export class Python {
 
   /** A live object: refcount above zero and a known type. */
   check(x: Ref, what: string): Ref {
-    const space = this.space;
-    const m = space.mem;
+    if (this.isLive(x)) return x;
+    throw this.notLive(what, x);
+  }
+
+  private isLive(x: Ref): boolean {
+    const m = this.mem;
     // (x | 0) === x: an integer in int32 range, as every handle is (the heap is
-    // under 4 GiB); the type id is range-checked before it indexes `known`.
-    if ((x | 0) === x && x >= space.staticBase && x < m.length - 1 && m[x] > 0) {
-      const type = m[x + 1];
-      if (type >>> 0 < MAX_TYPES && space.types.known[type] !== 0) return x;
-    }
-    throw this.misuse(`${what}: ${x} is not a live object (freed, or never one)`);
+    // under 4 GiB); the type id is range-checked before it indexes `knownTypes`.
+    if ((x | 0) !== x || x < this.handleStart || x >= this.handleEnd || m[x] <= 0) return false;
+    const type = m[x + 1];
+    return type >>> 0 < MAX_TYPES && this.knownTypes[type] !== 0;
+  }
+
+  private notLive(what: string, x: Ref): PyheapError {
+    return this.misuse(`${what}: ${x} is not a live object (freed, or never one)`);
   }
 
   /** The tuple a call to a class packs its n positional arguments in (_PyObject_MakeTpCall), new references. */
   private argsTuple(values: ArrayLike<Ref>, n: number): Ref {
-    const space = this.space;
-    const args = tuple.newTuple(space, n);
-    const m = space.mem;
-    for (let i = 0; i < n; i++) {
-      const v = values[i];
-      space.incref(v);
-      m[args + tuple.ITEMS + i] = v;
-    }
-    return args;
+    return tuple.fromItems(this.space, values, n);
   }
 
   private expectClass(cls: number): void {

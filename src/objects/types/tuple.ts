@@ -50,16 +50,17 @@ export function newTuple(space: ObjectSpace, n: number): number {
   return h;
 }
 
-/** BUILD_TUPLE: a tuple of these items (new references taken here). */
-export function fromItems(space: ObjectSpace, items: ArrayLike<number>): number {
-  const h = newTuple(space, items.length);
-  const m = space.mem;
-  for (let i = 0; i < items.length; i++) {
-    const x = items[i];
-    space.incref(x);
-    m[h + ITEMS + i] = x;
-  }
+/** BUILD_TUPLE: a tuple of the first n items (new references taken here). */
+export function fromItems(space: ObjectSpace, items: ArrayLike<number>, n = items.length): number {
+  const h = newTuple(space, n);
+  for (let i = 0; i < n; i++) initItem(space, h, i, items[i]);
   return h;
+}
+
+/** PyTuple_SET_ITEM of a new tuple's item i, with a new reference taken here. */
+export function initItem(space: ObjectSpace, h: number, i: number, x: number): void {
+  space.incref(x);
+  space.mem[h + ITEMS + i] = x;
 }
 
 export function size(space: ObjectSpace, h: number): number {
