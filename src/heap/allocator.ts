@@ -73,39 +73,21 @@ import { AddressSpace } from './address-space.js';
 import { type ArenaAddressSource, Arenas } from './arena.js';
 import { ArenaMap } from './arena-map.js';
 import { heapGeometry, type HeapGeometry } from './geometry.js';
-import {
-  AO_ADDRESS,
-  AO_POOL_ADDRESS,
-  CTRL_LAYOUT_VERSION,
-  CTRL_MAGIC,
-  CTRL_MAXARENAS,
-  CTRL_POOLS_IN_USE,
-  CTRL_PROFILE_ID,
-  CTRL_RAW_ALLOCATED_BLOCKS,
-  F64_BASELINE_RSS_BYTES,
-  F64_PEAK_RSS_BYTES,
-  type HeapLayout,
-  LAYOUT_MAGIC,
-  LAYOUT_VERSION,
-  PAGE_SIZE_BYTES,
-  POOL_ARENA,
-  POOL_FREEBLOCK,
-  POOL_NEXTPOOL,
-  POOL_REF_COUNT,
-  POOL_SZIDX,
-  POOL_TOUCHED,
-  RAW_BRK,
-  RAW_HEAP_START,
-  RAW_TOUCHED_END,
-  WORD_BYTES,
-} from './layout.js';
-import { initUsedpools, insertToUsedpool, poolExtend } from './pool.js';
+import { type HeapLayout } from './layout.js';
+import * as heapLayout from './layout.js';
+import * as pools from './pool.js';
 import { PROFILE_NAMES, type ProfileConstants, type ProfileName, type PythonProfile } from './profile.js';
 import { RawAllocator } from './raw.js';
 import type { SharedHeapHandle } from './reader.js';
 import { type MemoryFigures, memoryFigures, notePeak, residentBytes } from './rss.js';
 import { collectMallocStats, type MallocStats } from './stats.js';
 import { CopyOnWrite } from './copy-on-write.js';
+
+// Module-local copies of imported constants and functions: V8 compiles a
+// module's own constants into its code, but loads an imported binding (and
+// checks that it is initialised) at every use.
+const { AO_ADDRESS, AO_POOL_ADDRESS, CTRL_LAYOUT_VERSION, CTRL_MAGIC, CTRL_MAXARENAS, CTRL_POOLS_IN_USE, CTRL_PROFILE_ID, CTRL_RAW_ALLOCATED_BLOCKS, F64_BASELINE_RSS_BYTES, F64_PEAK_RSS_BYTES, LAYOUT_MAGIC, LAYOUT_VERSION, PAGE_SIZE_BYTES, POOL_ARENA, POOL_FREEBLOCK, POOL_NEXTPOOL, POOL_REF_COUNT, POOL_SZIDX, POOL_TOUCHED, RAW_BRK, RAW_HEAP_START, RAW_TOUCHED_END, WORD_BYTES } = heapLayout;
+const { initUsedpools, insertToUsedpool, poolExtend } = pools;
 
 export interface HeapOptions {
   /** CPython layout to simulate (default "3.11"). */

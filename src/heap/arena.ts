@@ -21,37 +21,17 @@
  * in C. arenas[i] always stores its pools in storage slot i.
  */
 import type { ArenaMap } from './arena-map.js';
-import {
-  AO_ADDRESS,
-  AO_FREEPOOLS,
-  AO_INDEX,
-  AO_NEXTARENA,
-  AO_NFREEPOOLS,
-  AO_NTOTALPOOLS,
-  AO_POOL_ADDRESS,
-  AO_PREVARENA,
-  AO_RESIDENT_PAGES,
-  AO_WORDS,
-  CTRL_ARENA_RESIDENT_PAGES,
-  CTRL_MAXARENAS,
-  CTRL_NARENAS_CURRENT,
-  CTRL_NARENAS_HIGHWATER,
-  CTRL_NTIMES_ARENA_ALLOCATED,
-  CTRL_UNALIGNED_ARENAS,
-  CTRL_UNUSED_ARENA_OBJECTS,
-  CTRL_USABLE_ARENAS,
-  DUMMY_SIZE_IDX,
-  type HeapLayout,
-  POOL_ARENA,
-  POOL_NEXTPOOL,
-  POOL_SZIDX,
-  POOL_TOUCHED,
-  SIZEOF_ARENA_OBJECT,
-  WORD_BYTES,
-} from './layout.js';
-import { linkFreshPool, touchPoolWords, unlinkPool } from './pool.js';
+import { type HeapLayout } from './layout.js';
+import * as heapLayout from './layout.js';
+import * as pools from './pool.js';
 import type { ProfileConstants, PythonProfile } from './profile.js';
 import { PyheapError } from '../errors.js';
+
+// Module-local copies of imported constants and functions: V8 compiles a
+// module's own constants into its code, but loads an imported binding (and
+// checks that it is initialised) at every use.
+const { AO_ADDRESS, AO_FREEPOOLS, AO_INDEX, AO_NEXTARENA, AO_NFREEPOOLS, AO_NTOTALPOOLS, AO_POOL_ADDRESS, AO_PREVARENA, AO_RESIDENT_PAGES, AO_WORDS, CTRL_ARENA_RESIDENT_PAGES, CTRL_MAXARENAS, CTRL_NARENAS_CURRENT, CTRL_NARENAS_HIGHWATER, CTRL_NTIMES_ARENA_ALLOCATED, CTRL_UNALIGNED_ARENAS, CTRL_UNUSED_ARENA_OBJECTS, CTRL_USABLE_ARENAS, DUMMY_SIZE_IDX, POOL_ARENA, POOL_NEXTPOOL, POOL_SZIDX, POOL_TOUCHED, SIZEOF_ARENA_OBJECT, WORD_BYTES } = heapLayout;
+const { linkFreshPool, touchPoolWords, unlinkPool } = pools;
 
 /** Where arenas come from: the arena allocator (`_PyObject_Arena`, mmap in CPython). */
 export interface ArenaAddressSource {

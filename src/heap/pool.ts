@@ -22,19 +22,12 @@
  * All offsets here are in words (layout.ts); `blockWords` is a size class's
  * block size in words.
  */
-import {
-  PAGE_SIZE_BYTES,
-  POOL_FREEBLOCK,
-  POOL_MAXNEXTOFFSET,
-  POOL_NEXTOFFSET,
-  POOL_NEXTPOOL,
-  POOL_PREVPOOL,
-  POOL_REF_COUNT,
-  POOL_SZIDX,
-  POOL_TOUCHED,
-  USEDPOOL_SENTINEL_WORDS,
-  WORD_BYTES,
-} from './layout.js';
+import * as heapLayout from './layout.js';
+
+// Module-local copies of imported constants: V8 compiles a module's own
+// constants into its code, but loads an imported binding (and checks that it
+// is initialised) at every use.
+const { PAGE_SIZE_BYTES, POOL_FREEBLOCK, POOL_MAXNEXTOFFSET, POOL_NEXTOFFSET, POOL_NEXTPOOL, POOL_PREVPOOL, POOL_REF_COUNT, POOL_SZIDX, POOL_TOUCHED, USEDPOOL_SENTINEL_WORDS, WORD_BYTES } = heapLayout;
 
 const PAGE_WORDS = PAGE_SIZE_BYTES / WORD_BYTES;
 const PAGE_WORDS_SHIFT = Math.log2(PAGE_WORDS);

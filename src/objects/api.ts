@@ -33,35 +33,12 @@ import type { CollectionReport } from '../gc/collector.js';
 import { Heap, type HeapOptions } from '../heap/allocator.js';
 import { type CostProfile, CPYTHON_311_COSTS, gcCostsFrom } from './costs.js';
 import * as builtinResults from './builtin-results.js';
-import { MANAGED_VALUES, OB_TYPE } from './header.js';
+import * as header from './header.js';
 import { ObjectGraph } from './objgraph.js';
 import { ObjectSpace } from './object-space.js';
 import { Tracemalloc } from './tracemalloc.js';
-import {
-  type ClassSpec,
-  F_MANAGED_DICT,
-  K_BUFFER,
-  K_BYTES,
-  K_CELL,
-  K_DICT,
-  K_FLOAT,
-  K_FUNCTION,
-  K_GENERATOR,
-  K_INSTANCE,
-  K_INT,
-  K_LIST,
-  K_MODULE,
-  K_RESOURCE,
-  K_SET,
-  K_SLOTS,
-  K_STATIC,
-  K_STR,
-  K_TUPLE,
-  K_WEAKREF,
-  MAX_TYPES,
-  T_FROZENSET,
-  T_STR,
-} from './type-table.js';
+import { type ClassSpec } from './type-table.js';
+import * as typeTable from './type-table.js';
 import * as buffer from './types/buffer.js';
 import * as bytes from './types/bytes.js';
 import * as dict from './types/dict.js';
@@ -77,6 +54,12 @@ import * as set from './types/set.js';
 import * as str from './types/str.js';
 import * as tuple from './types/tuple.js';
 import * as weakref from './types/weakref.js';
+
+// Module-local copies of imported constants: V8 compiles a module's own
+// constants into its code, but loads an imported binding (and checks that it
+// is initialised) at every use.
+const { MANAGED_VALUES, OB_TYPE } = header;
+const { F_MANAGED_DICT, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, MAX_TYPES, T_FROZENSET, T_STR } = typeTable;
 
 /** A simulated object: the word address of its header in the simulated heap. */
 export type Ref = number;

@@ -38,9 +38,16 @@ import * as typeTable from '../type-table.js';
 const { DICT_FREE, DICT_MAXFREELIST, DICT_NUMFREE, KEYS_FREE, KEYS_NUMFREE } = staticArea;
 const { T_DICT, T_STR } = typeTable;
 
-export const USED = 2;
-export const KEYS = 3;
-export const VALUES = 4;
+/** ma_used, ma_keys and ma_values, in words from the handle. */
+const MA_USED = 2;
+const MA_KEYS = 3;
+const MA_VALUES = 4;
+// This module uses the names above, which V8 compiles into its code; other
+// modules import the exported ones (an exported binding is loaded, and checked
+// that it is initialised, at every use, in its own module too).
+export const USED = MA_USED;
+export const KEYS = MA_KEYS;
+export const VALUES = MA_VALUES;
 
 const DK_REFCNT = 0;
 const DK_LOG2_SIZE = 1;
@@ -51,9 +58,9 @@ const DK_USABLE = 5;
 const DK_NENTRIES = 6;
 const DK_INDICES = 7;
 
-export const KIND_GENERAL = 0;
-export const KIND_UNICODE = 1;
-export const KIND_SPLIT = 2;
+const KIND_GENERAL = 0;
+const KIND_UNICODE = 1;
+const KIND_SPLIT = 2;
 
 /** DKIX_EMPTY, DKIX_DUMMY */
 const EMPTY = -1;
@@ -61,7 +68,7 @@ const DUMMY = -2;
 /** PyDict_LOG_MINSIZE, PERTURB_SHIFT, SHARED_KEYS_MAX_SIZE, NEXT_LOG2_SHARED_KEYS_MAX_SIZE */
 const LOG_MINSIZE = 3;
 const PERTURB_SHIFT = 5;
-export const SHARED_KEYS_MAX_SIZE = 30;
+const SHARED_KEYS_MAX_SIZE = 30;
 const NEXT_LOG2_SHARED_KEYS_MAX_SIZE = 6;
 /** sizeof(PyDictKeysObject), sizeof(PyDictUnicodeEntry), sizeof(PyDictKeyEntry) */
 const KEYS_HEADER_BYTES = 32;
@@ -326,9 +333,9 @@ function newDictWith(space: ObjectSpace, keys: number, values: number, used: num
   } else {
     h = space.gcNew(T_DICT, DICT_BASIC_BYTES);
   }
-  m[h + KEYS] = keys;
-  m[h + VALUES] = values;
-  m[h + USED] = used;
+  m[h + MA_KEYS] = keys;
+  m[h + MA_VALUES] = values;
+  m[h + MA_USED] = used;
   return h;
 }
 
@@ -363,7 +370,7 @@ export function fromConstKeys(space: ObjectSpace, keys: Int32Array, hashes: Int3
   space.incref(keys[0]);
   space.incref(values[0]);
   insertToEmptyDict(space, h, keys[0], hashes[0], values[0]);
-  const k = m[h + KEYS];
+  const k = m[h + MA_KEYS];
   const e = entriesBase(space, k);
   for (let i = 1; i < n; i++) {
     const key = keys[i];
@@ -376,7 +383,7 @@ export function fromConstKeys(space: ObjectSpace, keys: Int32Array, hashes: Int3
     setIndex(space, k, findEmptySlot(space, k, hashes[i]), ix);
     m[e + 2 * ix] = key;
     m[e + 2 * ix + 1] = value;
-    m[h + USED]++;
+    m[h + MA_USED]++;
     m[k + DK_USABLE]--;
     m[k + DK_NENTRIES] = ix + 1;
   }
@@ -403,15 +410,15 @@ export function fromInstanceValues(space: ObjectSpace, k: number, v: number): nu
 }
 
 export function size(space: ObjectSpace, h: number): number {
-  return space.mem[h + USED];
+  return space.mem[h + MA_USED];
 }
 
 /** sys.getsizeof (_PyDict_SizeOf): the object, the values array, and an unshared keys object. */
 export function sizeOf(space: ObjectSpace, h: number): number {
   const m = space.mem;
-  const k = m[h + KEYS];
+  const k = m[h + MA_KEYS];
   let res = DICT_OBJECT_BYTES;
-  if (m[h + VALUES] !== 0) res += sharedKeysUsableSize(space, k) * 8;
+  if (m[h + MA_VALUES] !== 0) res += sharedKeysUsableSize(space, k) * 8;
   if (m[k + DK_REFCNT] === 1) {
     const entryBytes = m[k + DK_KIND] === KIND_GENERAL ? GENERAL_ENTRY_BYTES : UNICODE_ENTRY_BYTES;
     res += KEYS_HEADER_BYTES + (1 << m[k + DK_LOG2_INDEX_BYTES]) + entryBytes * USABLE_BY_LOG2[m[k + DK_LOG2_SIZE]];
@@ -463,15 +470,15 @@ function lookupGeneral(space: ObjectSpace, k: number, key: number, hash: number)
 
 /** _Py_dict_lookup: the entry index of `key`, or EMPTY. */
 function lookup(space: ObjectSpace, h: number, key: number, hash: number): number {
-  const k = space.mem[h + KEYS];
+  const k = space.mem[h + MA_KEYS];
   return isUnicodeKind(space, k) ? lookupUnicode(space, k, key, hash) : lookupGeneral(space, k, key, hash);
 }
 
 /** The value stored for entry ix (from the values array of a split dict). */
 function valueOf(space: ObjectSpace, h: number, ix: number): number {
   const m = space.mem;
-  const v = m[h + VALUES];
-  return v !== 0 ? m[v + ix] : m[valueAddr(space, m[h + KEYS], ix)];
+  const v = m[h + MA_VALUES];
+  return v !== 0 ? m[v + ix] : m[valueAddr(space, m[h + MA_KEYS], ix)];
 }
 
 /** find_empty_slot (the key is known to be absent; no dummies in fresh tables). */
@@ -505,7 +512,7 @@ export function setItem(space: ObjectSpace, h: number, key: number, value: numbe
   space.incref(key);
   space.incref(value);
   const hash = space.hash(key);
-  if (space.mem[h + KEYS] === space.emptyKeys) insertToEmptyDict(space, h, key, hash, value);
+  if (space.mem[h + MA_KEYS] === space.emptyKeys) insertToEmptyDict(space, h, key, hash, value);
   else insertDict(space, h, key, hash, value);
 }
 
@@ -515,8 +522,8 @@ function insertToEmptyDict(space: ObjectSpace, h: number, key: number, hash: num
   const unicode = m[key + 1] === T_STR;
   const k = newKeys(space, LOG_MINSIZE, unicode);
   m[space.emptyKeys + DK_REFCNT]--;
-  m[h + KEYS] = k;
-  m[h + VALUES] = 0;
+  m[h + MA_KEYS] = k;
+  m[h + MA_VALUES] = 0;
   maintainTracking(space, h, key, value);
   setIndex(space, k, hash & 7, 0);
   const e = entriesBase(space, k);
@@ -528,7 +535,7 @@ function insertToEmptyDict(space: ObjectSpace, h: number, key: number, hash: num
     m[e + 1] = key;
     m[e + 2] = value;
   }
-  m[h + USED]++;
+  m[h + MA_USED]++;
   m[k + DK_USABLE]--;
   m[k + DK_NENTRIES]++;
 }
@@ -536,15 +543,15 @@ function insertToEmptyDict(space: ObjectSpace, h: number, key: number, hash: num
 /** insertdict (consumes key and value). */
 function insertDict(space: ObjectSpace, h: number, key: number, hash: number, value: number): void {
   const m = space.mem;
-  if (isUnicodeKind(space, m[h + KEYS]) && m[key + 1] !== T_STR) insertionResize(space, h, false);
+  if (isUnicodeKind(space, m[h + MA_KEYS]) && m[key + 1] !== T_STR) insertionResize(space, h, false);
   const ix = lookup(space, h, key, hash);
   maintainTracking(space, h, key, value);
   if (ix === EMPTY) {
-    let k = m[h + KEYS];
+    let k = m[h + MA_KEYS];
     m[k + DK_VERSION] = 0;
     if (m[k + DK_USABLE] <= 0) {
       insertionResize(space, h, true);
-      k = m[h + KEYS];
+      k = m[h + MA_KEYS];
     }
     const hashpos = findEmptySlot(space, k, hash);
     const n = m[k + DK_NENTRIES];
@@ -552,7 +559,7 @@ function insertDict(space: ObjectSpace, h: number, key: number, hash: number, va
     const e = entriesBase(space, k);
     if (m[k + DK_KIND] !== KIND_GENERAL) {
       m[e + 2 * n] = key;
-      const v = m[h + VALUES];
+      const v = m[h + MA_VALUES];
       if (v !== 0) {
         valuesAddToOrder(space, v, n);
         m[v + n] = value;
@@ -564,22 +571,22 @@ function insertDict(space: ObjectSpace, h: number, key: number, hash: number, va
       m[e + 3 * n + 1] = key;
       m[e + 3 * n + 2] = value;
     }
-    m[h + USED]++;
+    m[h + MA_USED]++;
     m[k + DK_USABLE]--;
     m[k + DK_NENTRIES]++;
     return;
   }
   const old = valueOf(space, h, ix);
   if (old !== value) {
-    const v = m[h + VALUES];
+    const v = m[h + MA_VALUES];
     if (v !== 0) {
       m[v + ix] = value;
       if (old === 0) {
         valuesAddToOrder(space, v, ix);
-        m[h + USED]++;
+        m[h + MA_USED]++;
       }
     } else {
-      m[valueAddr(space, m[h + KEYS], ix)] = value;
+      m[valueAddr(space, m[h + MA_KEYS], ix)] = value;
     }
   }
   space.xdecref(old);
@@ -588,18 +595,18 @@ function insertDict(space: ObjectSpace, h: number, key: number, hash: number, va
 
 /** insertion_resize: to the smallest table of at least used × 3 slots (GROWTH_RATE). */
 function insertionResize(space: ObjectSpace, h: number, unicode: boolean): void {
-  resize(space, h, calculateLog2KeySize(space.mem[h + USED] * 3), unicode);
+  resize(space, h, calculateLog2KeySize(space.mem[h + MA_USED] * 3), unicode);
 }
 
 /** dictresize: a new keys object first, entries moved, then the old keys/values released. */
 function resize(space: ObjectSpace, h: number, log2NewSize: number, unicodeWanted: boolean): void {
   const m = space.mem;
-  const oldKeys = m[h + KEYS];
-  const oldValues = m[h + VALUES];
+  const oldKeys = m[h + MA_KEYS];
+  const oldValues = m[h + MA_VALUES];
   const unicode = unicodeWanted && isUnicodeKind(space, oldKeys);
   const k = newKeys(space, log2NewSize, unicode);
-  m[h + KEYS] = k;
-  const numentries = m[h + USED];
+  m[h + MA_KEYS] = k;
+  const numentries = m[h + MA_USED];
   const newGeneral = m[k + DK_KIND] === KIND_GENERAL;
   const ne = entriesBase(space, k);
   const put = (i: number, key: number, value: number): void => {
@@ -622,7 +629,7 @@ function resize(space: ObjectSpace, h: number, log2NewSize: number, unicodeWante
     }
     buildIndices(space, k, numentries);
     keysDecref(space, oldKeys);
-    m[h + VALUES] = 0;
+    m[h + MA_VALUES] = 0;
     freeValues(space, oldValues);
   } else {
     let j = 0;
@@ -663,10 +670,10 @@ export function delItem(space: ObjectSpace, h: number, key: number): boolean {
   if (ix < 0) return false;
   const old = valueOf(space, h, ix);
   if (old === 0) return false;
-  const k = m[h + KEYS];
+  const k = m[h + MA_KEYS];
   const hashpos = lookdictIndex(space, k, hash, ix);
-  m[h + USED]--;
-  const v = m[h + VALUES];
+  m[h + MA_USED]--;
+  const v = m[h + MA_VALUES];
   if (v !== 0) {
     m[v + ix] = 0;
     valuesDeleteFromOrder(space, v, ix);
@@ -701,13 +708,13 @@ function lookdictIndex(space: ObjectSpace, k: number, hash: number, index: numbe
 /** PyDict_Clear (dict.clear() and tp_clear): back to Py_EMPTY_KEYS, then release the old table. */
 export function clear(space: ObjectSpace, h: number): void {
   const m = space.mem;
-  const oldKeys = m[h + KEYS];
-  const oldValues = m[h + VALUES];
+  const oldKeys = m[h + MA_KEYS];
+  const oldValues = m[h + MA_VALUES];
   if (oldKeys === space.emptyKeys) return;
   m[space.emptyKeys + DK_REFCNT]++;
-  m[h + KEYS] = space.emptyKeys;
-  m[h + VALUES] = 0;
-  m[h + USED] = 0;
+  m[h + MA_KEYS] = space.emptyKeys;
+  m[h + MA_VALUES] = 0;
+  m[h + MA_USED] = 0;
   if (oldValues !== 0) {
     const n = m[oldKeys + DK_NENTRIES];
     for (let i = 0; i < n; i++) {
@@ -723,8 +730,8 @@ export function clear(space: ObjectSpace, h: number): void {
 /** dict_dealloc */
 export function dealloc(space: ObjectSpace, h: number): void {
   const m = space.mem;
-  const values = m[h + VALUES];
-  const keys = m[h + KEYS];
+  const values = m[h + MA_VALUES];
+  const keys = m[h + MA_KEYS];
   space.untrack(h);
   if (!space.trashBegin(h)) return;
   if (values !== 0) {
@@ -746,11 +753,11 @@ export function dealloc(space: ObjectSpace, h: number): void {
 /** dict_traverse: values (and keys of general tables). */
 export function traverse(space: ObjectSpace, h: number): number {
   const m = space.mem;
-  const k = m[h + KEYS];
+  const k = m[h + MA_KEYS];
   const n = m[k + DK_NENTRIES];
   space.ensureScratch(2 * n);
   let count = 0;
-  const v = m[h + VALUES];
+  const v = m[h + MA_VALUES];
   if (m[k + DK_KIND] !== KIND_GENERAL) {
     if (v !== 0) count = space.pushReferents(0, v, n, 1);
     else count = space.pushReferents(0, entriesBase(space, k) + 1, n, 2);
@@ -768,9 +775,9 @@ export function traverse(space: ObjectSpace, h: number): number {
 export function maybeUntrack(space: ObjectSpace, h: number): void {
   const m = space.mem;
   if (!space.isTracked(h)) return;
-  const k = m[h + KEYS];
+  const k = m[h + MA_KEYS];
   const n = m[k + DK_NENTRIES];
-  const v = m[h + VALUES];
+  const v = m[h + MA_VALUES];
   for (let i = 0; i < n; i++) {
     const value = v !== 0 ? m[v + i] : m[valueAddr(space, k, i)];
     if (value === 0) continue;
@@ -791,11 +798,11 @@ export function clearFreeList(space: ObjectSpace): void {
 /** The live entries, in insertion order: [key, value] handles (borrowed). */
 export function items(space: ObjectSpace, h: number): [number, number][] {
   const m = space.mem;
-  const k = m[h + KEYS];
-  const v = m[h + VALUES];
+  const k = m[h + MA_KEYS];
+  const v = m[h + MA_VALUES];
   const out: [number, number][] = [];
   if (v !== 0) {
-    for (let i = 0; i < m[h + USED]; i++) {
+    for (let i = 0; i < m[h + MA_USED]; i++) {
       const ix = orderAt(space, v, i);
       out.push([m[keyAddr(space, k, ix)], m[v + ix]]);
     }

@@ -19,9 +19,16 @@ import * as typeTable from '../type-table.js';
 const { LIST_FREE, LIST_MAXFREELIST, LIST_NUMFREE } = staticArea;
 const { T_LIST } = typeTable;
 
-export const SIZE = 2;
-export const ITEMS = 3;
-export const ALLOCATED = 4;
+/** ob_size, ob_item and allocated, in words from the handle. */
+const OB_SIZE = 2;
+const OB_ITEM = 3;
+const LIST_ALLOCATED = 4;
+// This module uses the names above, which V8 compiles into its code; other
+// modules import the exported ones (an exported binding is loaded, and checked
+// that it is initialised, at every use, in its own module too).
+export const SIZE = OB_SIZE;
+export const ITEMS = OB_ITEM;
+export const ALLOCATED = LIST_ALLOCATED;
 /** sizeof(PyListObject); with the GC head, a 56-byte block. */
 const BASIC_BYTES = 40;
 const GC_HEAD_BYTES = 16;
@@ -38,9 +45,9 @@ export function newList(space: ObjectSpace, n: number): number {
   } else {
     h = space.gcNew(T_LIST, BASIC_BYTES);
   }
-  m[h + ITEMS] = n > 0 ? space.objectCalloc(n, POINTER_BYTES) : 0;
-  m[h + SIZE] = n;
-  m[h + ALLOCATED] = n;
+  m[h + OB_ITEM] = n > 0 ? space.objectCalloc(n, POINTER_BYTES) : 0;
+  m[h + OB_SIZE] = n;
+  m[h + LIST_ALLOCATED] = n;
   space.track(h);
   return h;
 }
@@ -49,7 +56,7 @@ export function newList(space: ObjectSpace, n: number): number {
 export function fromItems(space: ObjectSpace, items: ArrayLike<number>): number {
   const h = newList(space, items.length);
   const m = space.mem;
-  const array = m[h + ITEMS];
+  const array = m[h + OB_ITEM];
   for (let i = 0; i < items.length; i++) {
     const x = items[i];
     space.incref(x);
@@ -59,51 +66,51 @@ export function fromItems(space: ObjectSpace, items: ArrayLike<number>): number 
 }
 
 export function size(space: ObjectSpace, h: number): number {
-  return space.mem[h + SIZE];
+  return space.mem[h + OB_SIZE];
 }
 
 /** sys.getsizeof: the object and 8 bytes per allocated slot. */
 export function sizeOf(space: ObjectSpace, h: number): number {
-  return GC_HEAD_BYTES + BASIC_BYTES + POINTER_BYTES * space.mem[h + ALLOCATED];
+  return GC_HEAD_BYTES + BASIC_BYTES + POINTER_BYTES * space.mem[h + LIST_ALLOCATED];
 }
 
 /** list_resize */
 export function resize(space: ObjectSpace, h: number, newsize: number): void {
   const m = space.mem;
-  const allocated = m[h + ALLOCATED];
+  const allocated = m[h + LIST_ALLOCATED];
   if (allocated >= newsize && newsize >= allocated >> 1) {
-    m[h + SIZE] = newsize;
+    m[h + OB_SIZE] = newsize;
     return;
   }
   let newAllocated = (newsize + (newsize >> 3) + 6) & ~3;
-  if (newsize - m[h + SIZE] > newAllocated - newsize) newAllocated = (newsize + 3) & ~3;
+  if (newsize - m[h + OB_SIZE] > newAllocated - newsize) newAllocated = (newsize + 3) & ~3;
   if (newsize === 0) newAllocated = 0;
-  m[h + ITEMS] = space.objectRealloc(m[h + ITEMS], newAllocated * POINTER_BYTES);
-  m[h + SIZE] = newsize;
-  m[h + ALLOCATED] = newAllocated;
+  m[h + OB_ITEM] = space.objectRealloc(m[h + OB_ITEM], newAllocated * POINTER_BYTES);
+  m[h + OB_SIZE] = newsize;
+  m[h + LIST_ALLOCATED] = newAllocated;
 }
 
 /** list.append(item) (_PyList_AppendTakeRef, with a new reference taken here). */
 export function append(space: ObjectSpace, h: number, item: number): void {
   const m = space.mem;
-  const n = m[h + SIZE];
+  const n = m[h + OB_SIZE];
   space.incref(item);
-  if (m[h + ALLOCATED] > n) {
-    m[m[h + ITEMS] + n] = item;
-    m[h + SIZE] = n + 1;
+  if (m[h + LIST_ALLOCATED] > n) {
+    m[m[h + OB_ITEM] + n] = item;
+    m[h + OB_SIZE] = n + 1;
     return;
   }
   resize(space, h, n + 1);
-  m[m[h + ITEMS] + n] = item;
+  m[m[h + OB_ITEM] + n] = item;
 }
 
 /** list.insert(index, item) (ins1). */
 export function insert(space: ObjectSpace, h: number, index: number, item: number): void {
   const m = space.mem;
-  const n = m[h + SIZE];
+  const n = m[h + OB_SIZE];
   let where = index < 0 ? Math.max(0, n + index) : Math.min(index, n);
   resize(space, h, n + 1);
-  const items = m[h + ITEMS];
+  const items = m[h + OB_ITEM];
   m.copyWithin(items + where + 1, items + where, items + n);
   space.incref(item);
   m[items + where] = item;
@@ -113,13 +120,13 @@ export function insert(space: ObjectSpace, h: number, index: number, item: numbe
 /** l[i] (a borrowed reference). */
 export function getItem(space: ObjectSpace, h: number, index: number): number {
   const m = space.mem;
-  return m[m[h + ITEMS] + normalize(m[h + SIZE], index)];
+  return m[m[h + OB_ITEM] + normalize(m[h + OB_SIZE], index)];
 }
 
 /** l[i] = item (list_ass_item: the new item in, then the old one decref'd). */
 export function setItem(space: ObjectSpace, h: number, index: number, item: number): void {
   const m = space.mem;
-  const slot = m[h + ITEMS] + normalize(m[h + SIZE], index);
+  const slot = m[h + OB_ITEM] + normalize(m[h + OB_SIZE], index);
   const old = m[slot];
   space.incref(item);
   m[slot] = item;
@@ -129,10 +136,10 @@ export function setItem(space: ObjectSpace, h: number, index: number, item: numb
 /** list.pop(index=-1): returns the item, a reference the caller now owns. */
 export function pop(space: ObjectSpace, h: number, index = -1): number {
   const m = space.mem;
-  const n = m[h + SIZE];
+  const n = m[h + OB_SIZE];
   if (n === 0) throw new RangeError('pop from empty list');
   const i = normalize(n, index);
-  const items = m[h + ITEMS];
+  const items = m[h + OB_ITEM];
   const item = m[items + i];
   if (i === n - 1) {
     resize(space, h, n - 1);
@@ -146,12 +153,12 @@ export function pop(space: ObjectSpace, h: number, index = -1): number {
 /** list.clear() and tp_clear (_list_clear): empty first, then decref the items, last first. */
 export function clear(space: ObjectSpace, h: number): void {
   const m = space.mem;
-  const items = m[h + ITEMS];
+  const items = m[h + OB_ITEM];
   if (items === 0) return;
-  let i = m[h + SIZE];
-  m[h + SIZE] = 0;
-  m[h + ITEMS] = 0;
-  m[h + ALLOCATED] = 0;
+  let i = m[h + OB_SIZE];
+  m[h + OB_SIZE] = 0;
+  m[h + OB_ITEM] = 0;
+  m[h + LIST_ALLOCATED] = 0;
   while (--i >= 0) space.xdecref(m[items + i]);
   space.objectFree(items);
 }
@@ -161,9 +168,9 @@ export function dealloc(space: ObjectSpace, h: number): void {
   const m = space.mem;
   space.untrack(h);
   if (!space.trashBegin(h)) return;
-  const items = m[h + ITEMS];
+  const items = m[h + OB_ITEM];
   if (items !== 0) {
-    for (let i = m[h + SIZE] - 1; i >= 0; i--) space.xdecref(m[items + i]);
+    for (let i = m[h + OB_SIZE] - 1; i >= 0; i--) space.xdecref(m[items + i]);
     space.objectFree(items);
   }
   const b = space.staticBase;
@@ -178,8 +185,8 @@ export function dealloc(space: ObjectSpace, h: number): void {
 /** list_traverse: the items from the last to the first. */
 export function traverse(space: ObjectSpace, h: number): number {
   const m = space.mem;
-  const n = m[h + SIZE];
-  const items = m[h + ITEMS];
+  const n = m[h + OB_SIZE];
+  const items = m[h + OB_ITEM];
   space.ensureScratch(n);
   return space.pushReferents(0, items + n - 1, n, -1);
 }

@@ -18,8 +18,14 @@ import * as typeTable from '../type-table.js';
 const { TUPLE_FREE_HEADS, TUPLE_MAXFREELIST, TUPLE_NFREELISTS, TUPLE_NUMFREE } = staticArea;
 const { T_TUPLE } = typeTable;
 
-export const SIZE = 2;
-export const ITEMS = 3;
+/** ob_size and ob_item[0], in words from the handle. */
+const OB_SIZE = 2;
+const OB_ITEM = 3;
+// This module uses the names above, which V8 compiles into its code; other
+// modules import the exported ones (an exported binding is loaded, and checked
+// that it is initialised, at every use, in its own module too).
+export const SIZE = OB_SIZE;
+export const ITEMS = OB_ITEM;
 /** sizeof(PyTupleObject) - sizeof(PyObject *): refcount, type, size. */
 const BASIC_BYTES = 24;
 
@@ -35,17 +41,17 @@ export function newTuple(space: ObjectSpace, n: number): number {
   if (n < TUPLE_NFREELISTS) {
     h = m[b + TUPLE_FREE_HEADS + n - 1];
     if (h !== 0) {
-      m[b + TUPLE_FREE_HEADS + n - 1] = m[h + ITEMS];
+      m[b + TUPLE_FREE_HEADS + n - 1] = m[h + OB_ITEM];
       m[b + TUPLE_NUMFREE + n - 1]--;
       space.newReference(h);
     }
   }
   if (h === 0) {
     h = space.gcNew(T_TUPLE, BASIC_BYTES + 8 * n);
-    m[h + SIZE] = n;
+    m[h + OB_SIZE] = n;
   }
   // A loop: TypedArray.fill costs more than a few stores for the short spans here.
-  for (let i = h + ITEMS, end = h + ITEMS + n; i < end; i++) m[i] = 0;
+  for (let i = h + OB_ITEM, end = h + OB_ITEM + n; i < end; i++) m[i] = 0;
   space.track(h);
   return h;
 }
@@ -60,27 +66,27 @@ export function fromItems(space: ObjectSpace, items: ArrayLike<number>, n = item
 /** PyTuple_SET_ITEM of a new tuple's item i, with a new reference taken here. */
 export function initItem(space: ObjectSpace, h: number, i: number, x: number): void {
   space.incref(x);
-  space.mem[h + ITEMS + i] = x;
+  space.mem[h + OB_ITEM + i] = x;
 }
 
 export function size(space: ObjectSpace, h: number): number {
-  return space.mem[h + SIZE];
+  return space.mem[h + OB_SIZE];
 }
 
 export function sizeOf(space: ObjectSpace, h: number): number {
-  return 16 + BASIC_BYTES + 8 * space.mem[h + SIZE];
+  return 16 + BASIC_BYTES + 8 * space.mem[h + OB_SIZE];
 }
 
 /** tupledealloc */
 export function dealloc(space: ObjectSpace, h: number): void {
   const m = space.mem;
-  const n = m[h + SIZE];
+  const n = m[h + OB_SIZE];
   space.untrack(h);
   if (!space.trashBegin(h)) return;
-  for (let i = n - 1; i >= 0; i--) space.xdecref(m[h + ITEMS + i]);
+  for (let i = n - 1; i >= 0; i--) space.xdecref(m[h + OB_ITEM + i]);
   const b = space.staticBase;
   if (n <= TUPLE_NFREELISTS && m[b + TUPLE_NUMFREE + n - 1] < TUPLE_MAXFREELIST) {
-    m[h + ITEMS] = m[b + TUPLE_FREE_HEADS + n - 1];
+    m[h + OB_ITEM] = m[b + TUPLE_FREE_HEADS + n - 1];
     m[b + TUPLE_FREE_HEADS + n - 1] = h;
     m[b + TUPLE_NUMFREE + n - 1]++;
   } else {
@@ -92,17 +98,17 @@ export function dealloc(space: ObjectSpace, h: number): void {
 /** tupletraverse: the items from the last to the first. */
 export function traverse(space: ObjectSpace, h: number): number {
   const m = space.mem;
-  const n = m[h + SIZE];
+  const n = m[h + OB_SIZE];
   space.ensureScratch(n);
-  return space.pushReferents(0, h + ITEMS + n - 1, n, -1);
+  return space.pushReferents(0, h + OB_ITEM + n - 1, n, -1);
 }
 
 /** _PyTuple_MaybeUntrack: untracked when no item may be a tracked container. */
 export function maybeUntrack(space: ObjectSpace, h: number): void {
   const m = space.mem;
-  const n = m[h + SIZE];
+  const n = m[h + OB_SIZE];
   for (let i = 0; i < n; i++) {
-    const item = m[h + ITEMS + i];
+    const item = m[h + OB_ITEM + i];
     if (item === 0 || space.mayBeTracked(item)) return;
   }
   space.untrack(h);
@@ -117,7 +123,7 @@ export function clearFreeList(space: ObjectSpace): void {
     m[b + TUPLE_FREE_HEADS + i] = 0;
     m[b + TUPLE_NUMFREE + i] = 0;
     while (h !== 0) {
-      const next = m[h + ITEMS];
+      const next = m[h + OB_ITEM];
       space.gcDel(h);
       h = next;
     }
@@ -132,14 +138,14 @@ export function freeListCounts(space: ObjectSpace): number[] {
 export function hash(space: ObjectSpace, h: number): number {
   const m = space.mem;
   let x = 0x345678 | 0;
-  for (let i = 0; i < m[h + SIZE]; i++) x = Math.imul(x ^ space.hash(m[h + ITEMS + i]), 1000003);
+  for (let i = 0; i < m[h + OB_SIZE]; i++) x = Math.imul(x ^ space.hash(m[h + OB_ITEM + i]), 1000003);
   return x === -1 ? -2 : x;
 }
 
 export function equals(space: ObjectSpace, a: number, b: number): boolean {
   const m = space.mem;
-  const n = m[a + SIZE];
-  if (n !== m[b + SIZE]) return false;
-  for (let i = 0; i < n; i++) if (!space.equals(m[a + ITEMS + i], m[b + ITEMS + i])) return false;
+  const n = m[a + OB_SIZE];
+  if (n !== m[b + OB_SIZE]) return false;
+  for (let i = 0; i < n; i++) if (!space.equals(m[a + OB_ITEM + i], m[b + OB_ITEM + i])) return false;
   return true;
 }
