@@ -323,9 +323,12 @@ export class Python {
     for (let i = 0; i < n; i++) this.check(arguments[i], 'tuple item');
     this.elapsedNs += this.costs.tupleNewBase + this.costs.tupleNewPerItem * n;
     const space = this.space;
-    const h = tuple.newTuple(space, n);
+    if (n === 0) return this.own(tuple.newTuple(space, 0));
+    // As tuple.fromItems: allocated, filled, then tracked.
+    const h = tuple.alloc(space, n);
     for (let i = 0; i < n; i++) tuple.initItem(space, h, i, arguments[i]);
     /* eslint-enable prefer-rest-params */
+    space.track(h);
     return this.own(h);
   }
 

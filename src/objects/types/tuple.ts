@@ -29,37 +29,51 @@ export const ITEMS = OB_ITEM;
 /** sizeof(PyTupleObject) - sizeof(PyObject *): refcount, type, size. */
 const BASIC_BYTES = 24;
 
-/** tuple_alloc + _PyObject_GC_TRACK: a tracked tuple with `n` NULL items (n > 0), or the empty tuple. */
+/** PyTuple_New: a tracked tuple with `n` NULL items (n > 0), or the empty tuple. */
 export function newTuple(space: ObjectSpace, n: number): number {
   if (n === 0) {
     space.incref(space.emptyTuple);
     return space.emptyTuple;
   }
+  const h = alloc(space, n);
   const m = space.mem;
-  const b = space.staticBase;
-  let h = 0;
-  if (n < TUPLE_NFREELISTS) {
-    h = m[b + TUPLE_FREE_HEADS + n - 1];
-    if (h !== 0) {
-      m[b + TUPLE_FREE_HEADS + n - 1] = m[h + OB_ITEM];
-      m[b + TUPLE_NUMFREE + n - 1]--;
-      space.newReference(h);
-    }
-  }
-  if (h === 0) {
-    h = space.gcNew(T_TUPLE, BASIC_BYTES + 8 * n);
-    m[h + OB_SIZE] = n;
-  }
   // A loop: TypedArray.fill costs more than a few stores for the short spans here.
   for (let i = h + OB_ITEM, end = h + OB_ITEM + n; i < end; i++) m[i] = 0;
   space.track(h);
   return h;
 }
 
-/** BUILD_TUPLE: a tuple of the first n items (new references taken here). */
+/**
+ * tuple_alloc: a tuple of n > 0 items from the free list of its length, or a
+ * new block; untracked, its items not set (the caller sets every one).
+ */
+export function alloc(space: ObjectSpace, n: number): number {
+  const m = space.mem;
+  if (n < TUPLE_NFREELISTS) {
+    const b = space.staticBase;
+    const h = m[b + TUPLE_FREE_HEADS + n - 1];
+    if (h !== 0) {
+      m[b + TUPLE_FREE_HEADS + n - 1] = m[h + OB_ITEM];
+      m[b + TUPLE_NUMFREE + n - 1]--;
+      space.newReference(h);
+      return h;
+    }
+  }
+  const h = space.gcNew(T_TUPLE, BASIC_BYTES + 8 * n);
+  m[h + OB_SIZE] = n;
+  return h;
+}
+
+/**
+ * BUILD_TUPLE and a call's argument tuple (_PyTuple_FromArraySteal,
+ * _PyTuple_FromArray): the first n items, new references taken here; the
+ * tuple is tracked once filled.
+ */
 export function fromItems(space: ObjectSpace, items: ArrayLike<number>, n = items.length): number {
-  const h = newTuple(space, n);
+  if (n === 0) return newTuple(space, 0);
+  const h = alloc(space, n);
   for (let i = 0; i < n; i++) initItem(space, h, i, items[i]);
+  space.track(h);
   return h;
 }
 
