@@ -108,6 +108,9 @@ function log2IndexBytes(log2Size: number): number {
   return log2Size + 2;
 }
 
+/** Where the entries of a PyDict_MINSIZE table start, in words from the keys object (entriesBase). */
+const MINSIZE_ENTRIES = DK_INDICES + ((1 << log2IndexBytes(LOG_MINSIZE)) >> 2);
+
 function isUnicodeKind(space: ObjectSpace, k: number): boolean {
   return space.mem[k + DK_KIND] !== KIND_GENERAL;
 }
@@ -116,20 +119,28 @@ function entriesBase(space: ObjectSpace, k: number): number {
   return k + DK_INDICES + ((1 << space.mem[k + DK_LOG2_INDEX_BYTES]) >> 2);
 }
 
-function getIndex(space: ObjectSpace, k: number, i: number): number {
-  const log2 = space.mem[k + DK_LOG2_SIZE];
+/**
+ * dictkeys_get_index: slot i of the hash index of a table of 1 << log2Size
+ * slots (int8, int16 or int32 entries by size). Probe loops read dk_log2_size
+ * once and pass it: every read of the heap is a bounds-checked load.
+ */
+function indexAt(space: ObjectSpace, k: number, log2Size: number, i: number): number {
   const byteBase = (k + DK_INDICES) * 4;
-  if (log2 < 8) return (space.u8[byteBase + i] << 24) >> 24;
-  if (log2 < 16) return (space.u16[byteBase / 2 + i] << 16) >> 16;
+  if (log2Size < 8) return (space.u8[byteBase + i] << 24) >> 24;
+  if (log2Size < 16) return (space.u16[byteBase / 2 + i] << 16) >> 16;
   return space.mem[k + DK_INDICES + i];
 }
 
-function setIndex(space: ObjectSpace, k: number, i: number, ix: number): void {
-  const log2 = space.mem[k + DK_LOG2_SIZE];
+/** dictkeys_set_index, likewise. */
+function setIndexAt(space: ObjectSpace, k: number, log2Size: number, i: number, ix: number): void {
   const byteBase = (k + DK_INDICES) * 4;
-  if (log2 < 8) space.u8[byteBase + i] = ix & 0xff;
-  else if (log2 < 16) space.u16[byteBase / 2 + i] = ix & 0xffff;
+  if (log2Size < 8) space.u8[byteBase + i] = ix & 0xff;
+  else if (log2Size < 16) space.u16[byteBase / 2 + i] = ix & 0xffff;
   else space.mem[k + DK_INDICES + i] = ix;
+}
+
+function setIndex(space: ObjectSpace, k: number, i: number, ix: number): void {
+  setIndexAt(space, k, space.mem[k + DK_LOG2_SIZE], i, ix);
 }
 
 /** Entry i's key / value word address, by table kind. */
@@ -370,8 +381,10 @@ export function fromConstKeys(space: ObjectSpace, keys: Int32Array, hashes: Int3
   space.incref(keys[0]);
   space.incref(values[0]);
   insertToEmptyDict(space, h, keys[0], hashes[0], values[0]);
+  // The table is insert_to_emptydict's fresh PyDict_MINSIZE one, all-str: entry
+  // i goes in after i entries, none deleted.
   const k = m[h + MA_KEYS];
-  const e = entriesBase(space, k);
+  const e = k + MINSIZE_ENTRIES;
   for (let i = 1; i < n; i++) {
     const key = keys[i];
     const value = values[i];
@@ -379,13 +392,12 @@ export function fromConstKeys(space: ObjectSpace, keys: Int32Array, hashes: Int3
     space.incref(value);
     maintainTracking(space, h, key, value);
     m[k + DK_VERSION] = 0;
-    const ix = m[k + DK_NENTRIES];
-    setIndex(space, k, findEmptySlot(space, k, hashes[i]), ix);
-    m[e + 2 * ix] = key;
-    m[e + 2 * ix + 1] = value;
-    m[h + MA_USED]++;
-    m[k + DK_USABLE]--;
-    m[k + DK_NENTRIES] = ix + 1;
+    setIndexAt(space, k, LOG_MINSIZE, findEmptySlot(space, k, hashes[i]), i);
+    m[e + 2 * i] = key;
+    m[e + 2 * i + 1] = value;
+    m[h + MA_USED] = i + 1;
+    m[k + DK_USABLE] = USABLE_BY_LOG2[LOG_MINSIZE] - (i + 1);
+    m[k + DK_NENTRIES] = i + 1;
   }
   return h;
 }
@@ -430,13 +442,14 @@ export function sizeOf(space: ObjectSpace, h: number): number {
 
 function lookupUnicode(space: ObjectSpace, k: number, key: number, hash: number): number {
   const m = space.mem;
-  const mask = (1 << m[k + DK_LOG2_SIZE]) - 1;
+  const log2 = m[k + DK_LOG2_SIZE];
+  const mask = (1 << log2) - 1;
   let perturb = hash >>> 0;
   let i = hash & mask;
   const e = entriesBase(space, k);
   const keyIsStr = m[key + 1] === T_STR;
   for (;;) {
-    const ix = getIndex(space, k, i);
+    const ix = indexAt(space, k, log2, i);
     if (ix >= 0) {
       const candidate = m[e + 2 * ix];
       if (candidate === key || (keyIsStr && space.hash(candidate) === hash && space.equals(candidate, key))) return ix;
@@ -451,12 +464,13 @@ function lookupUnicode(space: ObjectSpace, k: number, key: number, hash: number)
 
 function lookupGeneral(space: ObjectSpace, k: number, key: number, hash: number): number {
   const m = space.mem;
-  const mask = (1 << m[k + DK_LOG2_SIZE]) - 1;
+  const log2 = m[k + DK_LOG2_SIZE];
+  const mask = (1 << log2) - 1;
   let perturb = hash >>> 0;
   let i = hash & mask;
   const e = entriesBase(space, k);
   for (;;) {
-    const ix = getIndex(space, k, i);
+    const ix = indexAt(space, k, log2, i);
     if (ix >= 0) {
       const candidate = m[e + 3 * ix + 1];
       if (candidate === key || (m[e + 3 * ix] === hash && space.equals(candidate, key))) return ix;
@@ -483,13 +497,14 @@ function valueOf(space: ObjectSpace, h: number, ix: number): number {
 
 /** find_empty_slot (the key is known to be absent; no dummies in fresh tables). */
 function findEmptySlot(space: ObjectSpace, k: number, hash: number): number {
-  const mask = (1 << space.mem[k + DK_LOG2_SIZE]) - 1;
+  const log2 = space.mem[k + DK_LOG2_SIZE];
+  const mask = (1 << log2) - 1;
   let i = hash & mask;
-  let ix = getIndex(space, k, i);
+  let ix = indexAt(space, k, log2, i);
   for (let perturb = hash >>> 0; ix >= 0; ) {
     perturb >>>= PERTURB_SHIFT;
     i = (i * 5 + perturb + 1) & mask;
-    ix = getIndex(space, k, i);
+    ix = indexAt(space, k, log2, i);
   }
   return i;
 }
@@ -525,8 +540,8 @@ function insertToEmptyDict(space: ObjectSpace, h: number, key: number, hash: num
   m[h + MA_KEYS] = k;
   m[h + MA_VALUES] = 0;
   maintainTracking(space, h, key, value);
-  setIndex(space, k, hash & 7, 0);
-  const e = entriesBase(space, k);
+  setIndexAt(space, k, LOG_MINSIZE, hash & 7, 0);
+  const e = k + MINSIZE_ENTRIES;
   if (unicode) {
     m[e] = key;
     m[e + 1] = value;
@@ -535,9 +550,10 @@ function insertToEmptyDict(space: ObjectSpace, h: number, key: number, hash: num
     m[e + 1] = key;
     m[e + 2] = value;
   }
-  m[h + MA_USED]++;
-  m[k + DK_USABLE]--;
-  m[k + DK_NENTRIES]++;
+  // ma_used++, dk_usable--, dk_nentries++ of an empty dict and a fresh table.
+  m[h + MA_USED] = 1;
+  m[k + DK_USABLE] = USABLE_BY_LOG2[LOG_MINSIZE] - 1;
+  m[k + DK_NENTRIES] = 1;
 }
 
 /** insertdict (consumes key and value). */
@@ -648,15 +664,16 @@ function resize(space: ObjectSpace, h: number, log2NewSize: number, unicodeWante
 
 /** build_indices_*: entries 0..n-1 hashed into a fresh table. */
 function buildIndices(space: ObjectSpace, k: number, n: number): void {
-  const mask = (1 << space.mem[k + DK_LOG2_SIZE]) - 1;
+  const log2 = space.mem[k + DK_LOG2_SIZE];
+  const mask = (1 << log2) - 1;
   for (let ix = 0; ix < n; ix++) {
     const hash = entryHash(space, k, ix);
     let i = hash & mask;
-    for (let perturb = hash >>> 0; getIndex(space, k, i) !== EMPTY; ) {
+    for (let perturb = hash >>> 0; indexAt(space, k, log2, i) !== EMPTY; ) {
       perturb >>>= PERTURB_SHIFT;
       i = (i * 5 + perturb + 1) & mask;
     }
-    setIndex(space, k, i, ix);
+    setIndexAt(space, k, log2, i, ix);
   }
 }
 
@@ -693,11 +710,12 @@ export function delItem(space: ObjectSpace, h: number, key: number): boolean {
 
 /** lookdict_index: the table slot holding entry `index`. */
 function lookdictIndex(space: ObjectSpace, k: number, hash: number, index: number): number {
-  const mask = (1 << space.mem[k + DK_LOG2_SIZE]) - 1;
+  const log2 = space.mem[k + DK_LOG2_SIZE];
+  const mask = (1 << log2) - 1;
   let perturb = hash >>> 0;
   let i = hash & mask;
   for (;;) {
-    const ix = getIndex(space, k, i);
+    const ix = indexAt(space, k, log2, i);
     if (ix === index) return i;
     if (ix === EMPTY) return EMPTY;
     perturb >>>= PERTURB_SHIFT;
