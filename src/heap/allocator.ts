@@ -428,9 +428,7 @@ export class Heap {
    * pointers into released arenas, until the slot is reused.)
    */
   private checkLiveBlock(p: number, pool: number): void {
-    if (p < this.arenaRegion || this.mem[pool + POOL_REF_COUNT] <= 0) {
-      throw new PyheapError('PYHEAP_E_HEAP_POINTER', `pointer ${p} is not a live pymalloc block`);
-    }
+    if (p < this.arenaRegion || this.mem[pool + POOL_REF_COUNT] <= 0) throw notLiveBlock(p);
   }
 
   private addResidentPages(pool: number, pages: number): void {
@@ -452,3 +450,7 @@ export class Heap {
   }
 }
 
+/** checkLiveBlock's error, built apart so that the check inlines into malloc's callers small. */
+function notLiveBlock(p: number): PyheapError {
+  return new PyheapError('PYHEAP_E_HEAP_POINTER', `pointer ${p} is not a live pymalloc block`);
+}

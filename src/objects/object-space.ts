@@ -485,14 +485,12 @@ export class ObjectSpace implements GcObjectModel {
    */
   trashBegin(h: number): boolean {
     const m = this.mem;
-    const b = this.staticBase;
-    if (m[b + TRASH_NESTING] >= TRASH_UNWIND_LEVEL) {
-      // _PyTrash_thread_deposit_object: chained through _gc_prev.
-      m[h - GC_HEAD_WORDS + 1] = m[b + TRASH_DELETE_LATER];
-      m[b + TRASH_DELETE_LATER] = h;
+    const nesting = this.staticBase + TRASH_NESTING;
+    if (m[nesting] >= TRASH_UNWIND_LEVEL) {
+      this.trashDeposit(h);
       return false;
     }
-    m[b + TRASH_NESTING]++;
+    m[nesting]++;
     return true;
   }
 
@@ -500,17 +498,32 @@ export class ObjectSpace implements GcObjectModel {
   trashEnd(): void {
     const m = this.mem;
     const b = this.staticBase;
-    m[b + TRASH_NESTING]--;
-    if (m[b + TRASH_DELETE_LATER] !== 0 && m[b + TRASH_NESTING] <= 0) {
-      // _PyTrash_thread_destroy_chain
-      m[b + TRASH_NESTING]++;
-      while (m[b + TRASH_DELETE_LATER] !== 0) {
-        const op = m[b + TRASH_DELETE_LATER];
-        m[b + TRASH_DELETE_LATER] = m[op - GC_HEAD_WORDS + 1];
-        this.deallocDeferred(op);
-      }
-      m[b + TRASH_NESTING]--;
+    const nesting = --m[b + TRASH_NESTING];
+    if (m[b + TRASH_DELETE_LATER] !== 0 && nesting <= 0) this.trashDestroyChain();
+  }
+
+  // The trashcan's rare paths, apart: every container dealloc inlines
+  // trashBegin and trashEnd, which stay small.
+
+  /** _PyTrash_thread_deposit_object: chained through _gc_prev. */
+  private trashDeposit(h: number): void {
+    const m = this.mem;
+    const b = this.staticBase;
+    m[h - GC_HEAD_WORDS + 1] = m[b + TRASH_DELETE_LATER];
+    m[b + TRASH_DELETE_LATER] = h;
+  }
+
+  /** _PyTrash_thread_destroy_chain */
+  private trashDestroyChain(): void {
+    const m = this.mem;
+    const b = this.staticBase;
+    m[b + TRASH_NESTING]++;
+    while (m[b + TRASH_DELETE_LATER] !== 0) {
+      const op = m[b + TRASH_DELETE_LATER];
+      m[b + TRASH_DELETE_LATER] = m[op - GC_HEAD_WORDS + 1];
+      this.deallocDeferred(op);
     }
+    m[b + TRASH_NESTING]--;
   }
 
   /** Calls a deposited object's dealloc again (its refcount is already zero). */

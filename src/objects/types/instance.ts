@@ -209,19 +209,9 @@ export function dealloc(space: ObjectSpace, h: number): void {
   }
   const weaklist = space.types.weaklistOffset[type];
   // PyObject_ClearWeakRefs returns at once when the list is empty: tested here, without the call.
-  if (weaklist !== 0 && m[h + weaklist] !== 0) {
-    weakref.clearWeakRefs(space, h, h + weaklist);
-    if ((flags & F_FINALIZE) !== 0) while (m[h + weaklist] !== 0) weakref.clearRefKeepCallback(space, m[h + weaklist]);
-  }
+  if (weaklist !== 0 && m[h + weaklist] !== 0) clearWeakRefsFromDealloc(space, h, h + weaklist, flags);
   if (space.types.kind[type] === K_SLOTS) {
-    const n = space.types.classInfo(type).slots.length;
-    for (let i = 0; i < n; i++) {
-      const v = m[h + 2 + i];
-      if (v !== 0) {
-        m[h + 2 + i] = 0;
-        space.decref(v);
-      }
-    }
+    clearSlots(space, h, type);
   } else {
     const d = m[h + MANAGED_DICT];
     if (d !== 0) {
@@ -233,6 +223,26 @@ export function dealloc(space: ObjectSpace, h: number): void {
   }
   space.gcDel(h);
   space.trashEnd();
+}
+
+/** subtype_dealloc's weakref step: callbacks run; a finalizer's own weakrefs are cleared without theirs. */
+function clearWeakRefsFromDealloc(space: ObjectSpace, h: number, listHead: number, flags: number): void {
+  const m = space.mem;
+  weakref.clearWeakRefs(space, h, listHead);
+  if ((flags & F_FINALIZE) !== 0) while (m[listHead] !== 0) weakref.clearRefKeepCallback(space, m[listHead]);
+}
+
+/** The slots of a `__slots__` instance, each set to NULL then decref'd, in order (subtype_dealloc, subtype_clear). */
+function clearSlots(space: ObjectSpace, h: number, type: number): void {
+  const m = space.mem;
+  const n = space.types.classInfo(type).slots.length;
+  for (let i = 0; i < n; i++) {
+    const v = m[h + 2 + i];
+    if (v !== 0) {
+      m[h + 2 + i] = 0;
+      space.decref(v);
+    }
+  }
 }
 
 /**
@@ -291,14 +301,7 @@ export function clear(space: ObjectSpace, h: number): void {
   const m = space.mem;
   const type = m[h + 1];
   if (space.types.kind[type] === K_SLOTS) {
-    const n = space.types.classInfo(type).slots.length;
-    for (let i = 0; i < n; i++) {
-      const v = m[h + 2 + i];
-      if (v !== 0) {
-        m[h + 2 + i] = 0;
-        space.decref(v);
-      }
-    }
+    clearSlots(space, h, type);
     return;
   }
   const values = m[h + MANAGED_VALUES];
