@@ -18,10 +18,11 @@
  *   npm run bench:service [-- --runs 5] [--jobs 20000] [--write]
  */
 import { Queue, QueueEvents, Worker as BullWorker } from 'bullmq';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { Redis } from 'ioredis';
 import { parse } from 'yaml';
 import { compileScenario } from '../src/scenario/compile.js';
 import { type Scenario, scenarioSchema } from '../src/scenario/scenario.js';
@@ -59,8 +60,50 @@ async function addAll(queue: Queue, n: number): Promise<void> {
   }
 }
 
+/** CPU seconds of this process's threads (Linux /proc: this thread, and all the others) and of the Redis server (INFO cpu). */
+interface CpuReading {
+  main: number;
+  others: number;
+  redis: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+const redisInfo = new Redis(connection);
+
+async function readCpu(): Promise<CpuReading> {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    let fields: string[];
+    try {
+      fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    // utime and stime, fields 14 and 15 of proc(5), in clock ticks.
+    const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    if (tid === String(process.pid)) main += seconds;
+    else others += seconds;
+  }
+  const info = await redisInfo.info('cpu');
+  const redis = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return { main, others, redis };
+}
+
+/** CPU µs per job between two readings. */
+function cpuPerJob(before: CpuReading, after: CpuReading): CpuReading {
+  const per = (k: keyof CpuReading): number => ((after[k] - before[k]) * 1e6) / jobs;
+  return { main: per('main'), others: per('others'), redis: per('redis') };
+}
+
+/** A throughput run's figures: jobs per second, and CPU per job over the same window. */
+interface Throughput {
+  perSecond: number;
+  cpu: CpuReading;
+}
+
 /** Figure 1, the anchor: BullMQ, a no-op processor. */
-async function anchorThroughput(concurrency: number): Promise<number> {
+async function anchorThroughput(concurrency: number): Promise<Throughput> {
   const name = `bench-anchor-${process.pid}-${++queues}`;
   const queue = new Queue(name, { connection });
   let done = 0;
@@ -71,14 +114,16 @@ async function anchorThroughput(concurrency: number): Promise<number> {
     if (++done === jobs) finish();
   });
   await worker.waitUntilReady();
+  const cpuBefore = await readCpu();
   const started = performance.now();
   await addAll(queue, jobs);
   await finished;
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPerJob(cpuBefore, await readCpu());
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return jobs / seconds;
+  return { perSecond: jobs / seconds, cpu };
 }
 
 async function startService(workers: number, timeScale: number): Promise<Service> {
@@ -108,10 +153,11 @@ async function stopService(service: Service): Promise<void> {
 }
 
 /** Figure 1, pyheap: the same jobs through the simulated service. */
-async function pyheapThroughput(workers: number): Promise<number> {
+async function pyheapThroughput(workers: number): Promise<Throughput> {
   const service = await startService(workers, TIME_SCALE);
   const queue = new Queue('trivial', { connection, prefix: `pyheap:{${service.address.runId}}` });
   const before = service.supervisor.jobsCompleted;
+  const cpuBefore = await readCpu();
   const started = performance.now();
   await addAll(queue, jobs);
   const failedBefore = service.supervisor.recorder.jobsFailed;
@@ -120,9 +166,10 @@ async function pyheapThroughput(workers: number): Promise<number> {
   const failed = service.supervisor.recorder.jobsFailed - failedBefore;
   if (failed > 0) throw new Error(`a throughput run with ${workers} workers failed ${failed} jobs (refused or lost with a worker): its figure would not be a throughput`);
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPerJob(cpuBefore, await readCpu());
   await queue.close();
   await stopService(service);
-  return jobs / seconds;
+  return { perSecond: jobs / seconds, cpu };
 }
 
 /** Figure 2: jobs added at RATE per second; latency from add to BullMQ's completed event. */
@@ -233,21 +280,27 @@ report.say('| figure | anchor | pyheap | ratio (medians) | required |');
 report.say('|---|---|---|---|---|');
 const perSecond = (v: number): string => Math.round(v).toLocaleString('en-US');
 const millis = (v: number): string => v.toFixed(2);
+const cpuRows: string[] = [];
 for (const c of [2, 8]) {
-  const anchor: number[] = [];
-  const ours: number[] = [];
+  const anchor: Throughput[] = [];
+  const ours: Throughput[] = [];
   for (let i = 0; i < runs; i++) {
     anchor.push(await anchorThroughput(c));
-    progress(`throughput, ${c} workers, run ${i + 1}: anchor ${Math.round(anchor[i])} jobs/s`);
+    progress(`throughput, ${c} workers, run ${i + 1}: anchor ${Math.round(anchor[i].perSecond)} jobs/s`);
     ours.push(await pyheapThroughput(c));
-    progress(`throughput, ${c} workers, run ${i + 1}: pyheap ${Math.round(ours[i])} jobs/s`);
+    progress(`throughput, ${c} workers, run ${i + 1}: pyheap ${Math.round(ours[i].perSecond)} jobs/s`);
   }
-  const a = summary(anchor);
-  const p = summary(ours);
+  const a = summary(anchor.map((t) => t.perSecond));
+  const p = summary(ours.map((t) => t.perSecond));
   const ratio = p.median / a.median;
   report.say(
     `| jobs/s end to end, ${c} workers (anchor: BullMQ no-op processor, concurrency ${c}) | ${fmt(a, perSecond)} | ${fmt(p, perSecond)} | ${(ratio * 100).toFixed(0)}% | >= 75%: ${ratio >= 0.75 ? 'met' : '**not met**'} |`,
   );
+  const cpuCell = (t: Throughput[]): string => {
+    const m = (k: keyof CpuReading): string => summary(t.map((x) => x.cpu[k])).median.toFixed(0);
+    return `${m('main')} / ${m('others')} / ${m('redis')}`;
+  };
+  cpuRows.push(`| ${c} workers | ${cpuCell(anchor)} | ${cpuCell(ours)} |`);
 }
 {
   const anchor = await repeat(runs, anchorLatency);
@@ -269,12 +322,23 @@ report.say(
 );
 report.say('');
 report.say(
-  'Where the time goes at 8 workers (profiled separately with `node --cpu-prof`, 20,000-30,000 jobs; not measured by this run): ' +
-    "the supervisor's thread spends about 130 µs per job against the anchor's 75. About 25 µs is handing the request to its worker thread " +
-    '(waking a sleeping thread while two cores are busy); socket writes to Redis cost about 28 µs per job against the anchor\'s 10 for the same ' +
-    'commands, as completions arrive one at a time from the threads rather than in bursts. The worker threads spend about 10 µs per request. ' +
-    "Measured and not faster: a shared-memory doorbell (Atomics.notify) instead of the message, ioredis auto-pipelining, completions batched on a 1 ms timer, " +
-    'and a deeper prefetch (2 to 16 jobs per worker).',
+  'CPU per job over the same throughput runs, µs (medians): this process\'s main thread / its other threads (the worker threads, ' +
+    'V8\'s and libuv\'s helpers) / the Redis server (INFO cpu). The machine has two cores: when the sum nears two cores\' worth, ' +
+    'throughput follows CPU per job.',
+);
+report.say('');
+report.say('| | anchor | pyheap |');
+report.say('|---|---|---|');
+for (const row of cpuRows) report.say(row);
+report.say('');
+report.say(
+  'Where the time goes (profiled separately with `node --cpu-prof`; not measured by this run): beyond what BullMQ does for the anchor, ' +
+    "the supervisor's thread hands each request to a worker thread and takes its reply (a message each way: at 8 workers about a seventh " +
+    "of the thread's busy time goes to posting the request, which wakes a sleeping thread), and the worker threads spend their CPU " +
+    'mostly outside JavaScript, waking and sleeping for each request: the request itself takes about 4 µs of simulation. ' +
+    "Measured and not faster: a shared-memory doorbell (Atomics.notify, with the reply read from shared memory) instead of the messages, " +
+    'ioredis auto-pipelining, completions batched on a 1 ms timer, a deeper prefetch (2 to 16 jobs per worker), and BullMQ without its ' +
+    'metrics (about 10 µs of Redis per job).',
 );
 rmSync(scratch, { recursive: true, force: true });
 if (write) console.log(`\nwrote ${writeResultsSection('service', 'Real-time service (`npm run bench:service`)', report.lines)}`);
