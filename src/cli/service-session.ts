@@ -136,7 +136,12 @@ function printEnd(summary: Summary, results: ThresholdResult[], books: Books, fl
   const resent = added === null ? 0 : Math.max(0, books.enqueued - added);
   if (resent > 0 && !flags.quiet) process.stderr.write(`pyheap ${mode}: ${resent} jobs were added twice (a bulk add resent after Redis reconnected); they ran and are counted\n`);
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...summary, thresholds: results, run_directory: runPath, books, jobs_added_twice: resent, simulation_lag_seconds_max: service.supervisor.lagMaxS }, null, 2)}\n`);
+    const delivery = service.supervisor.delivery.summary();
+    // Delivery: wall seconds from enqueue to this process taking the job (counted in queue wait, scaled by the time scale).
+    const deliverySeconds = delivery.count > 0 ? { p50: delivery.p50, p99: delivery.p99 } : null;
+    process.stdout.write(
+      `${JSON.stringify({ ...summary, thresholds: results, run_directory: runPath, books, jobs_added_twice: resent, simulation_lag_seconds_max: service.supervisor.lagMaxS, delivery_seconds: deliverySeconds }, null, 2)}\n`,
+    );
   } else {
     process.stdout.write(formatSummary(summary, results));
     const balance = `  books (all processes of the run): ${books.enqueued} enqueued = ${books.completed} completed + ${books.failed} failed + ${books.unfinished} still queued${books.lost !== 0 ? ` + ${books.lost} LOST` : ''}; ${books.retried} retried, ${books.duplicated} duplicated, ${books.stalled} stalled`;

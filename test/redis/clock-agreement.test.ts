@@ -6,6 +6,9 @@
  * own streams), so the tolerances are statistical: latency percentiles of
  * ~950 requests within 20% (p50, p90) and 30% (p99), the memory slope within
  * 25%, the same request count, and the simulator's lag under 1 modelled second.
+ * Real time has one delay virtual time has not: a job's delivery from Redis
+ * to the supervisor, wall time that the time scale multiplies into queue wait
+ * (the run reports it); the latencies are compared without its median.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRedis } from '../../src/transport/local-redis.js';
@@ -28,7 +31,10 @@ interface Figures {
   latency_seconds: { total: { p50: number; p90: number; p99: number } };
   memory: { slope_bytes_per_hour: number };
   simulation_lag_seconds_max?: number;
+  delivery_seconds?: { p50: number; p99: number } | null;
 }
+
+const TIME_SCALE = 10;
 
 function within(actual: number, expected: number, tolerance: number): void {
   expect(Math.abs(actual - expected) / expected, `${actual} vs ${expected} (tolerance ${tolerance * 100}%)`).toBeLessThanOrEqual(tolerance);
@@ -40,7 +46,7 @@ describe.skipIf(!HAVE_REDIS_SERVER)('virtual time and real time agree', () => {
     const simulated = pyheap(['simulate', scenario, '--json', '-q', '--out', `${dir}/sim`]);
     expect(simulated.status, simulated.stderr).toBe(0);
     const virtual = JSON.parse(simulated.stdout) as Figures;
-    const cli = startCli(['run', scenario, '--time-scale', '10', '--redis', redis.url, '--json', '-q', '--out', `${dir}/run`]);
+    const cli = startCli(['run', scenario, '--time-scale', String(TIME_SCALE), '--redis', redis.url, '--json', '-q', '--out', `${dir}/run`]);
     const end = await cli.done;
     expect(end.status, end.stderr).toBe(0);
     const real = JSON.parse(end.stdout) as Figures;
@@ -51,9 +57,11 @@ describe.skipIf(!HAVE_REDIS_SERVER)('virtual time and real time agree', () => {
     expect(real.simulation_lag_seconds_max).toBeLessThan(1);
     const v = virtual.latency_seconds.total;
     const r = real.latency_seconds.total;
-    within(r.p50, v.p50, 0.2);
-    within(r.p90, v.p90, 0.2);
-    within(r.p99, v.p99, 0.3);
+    expect(real.delivery_seconds).toBeDefined();
+    const delivery = (real.delivery_seconds?.p50 ?? 0) * TIME_SCALE;
+    within(r.p50 - delivery, v.p50, 0.2);
+    within(r.p90 - delivery, v.p90, 0.2);
+    within(r.p99 - delivery, v.p99, 0.3);
     expect(virtual.memory.slope_bytes_per_hour).toBeGreaterThan(50e6);
     within(real.memory.slope_bytes_per_hour, virtual.memory.slope_bytes_per_hour, 0.25);
   });
