@@ -1,22 +1,15 @@
 /**
- * A worker's facts as a caller keeps them: one mutable object, changed as
- * events happen, handed to the policy before each question.
+ * A worker's facts as a caller keeps them: the slot's facts both clocks keep
+ * (SlotFacts), ready from the start unless `init` says otherwise, with helpers
+ * to change them as events happen before each question to the policy.
  */
 import type { WorkerFacts } from '../../src/policy/policy.js';
+import { SlotFacts } from '../../src/policy/worker-facts.js';
 
-export class MutableFacts implements WorkerFacts {
-  slot = 0;
-  spawnedAtS = 0;
-  readyAtS: number | null = 0;
-  requestsStarted = 0;
-  busySinceS: number | null = null;
-  rssBytes = 0;
-  peakRssBytes = 0;
-  sampledRssBytes = 0;
-  drainingSinceS: number | null = null;
-  abortedAtS: number | null = null;
-
+export class MutableFacts extends SlotFacts {
   constructor(init: Partial<WorkerFacts> = {}) {
+    super(init.slot ?? 0);
+    this.readyAtS = 0;
     Object.assign(this, init);
   }
 
