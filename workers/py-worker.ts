@@ -9,6 +9,7 @@
  * When the process is recycled the thread ends and its heap goes with it.
  */
 import * as Comlink from 'comlink';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SharedHeapHandle } from '../src/heap/reader.js';
 import type { MessagePort } from 'node:worker_threads';
@@ -29,6 +30,8 @@ export interface PyWorkerData {
   incarnation: number;
   /** Forked from a master that imported the app (preload). */
   forked: boolean;
+  /** The thread's nice value once booted (Linux: per thread; 0: unchanged). */
+  nice?: number;
   /** The requests' own channel (src/protocol/request-channel.ts). */
   requests: MessagePort;
   /** The collector's compiled kernel, compiled once by the supervisor (src/gc/wasm-passes.ts). */
@@ -53,6 +56,9 @@ export class SimulatedWorker {
     this.process = new PyProcess(plan.process);
     this.rng = new Rng(data.seed).stream(`worker-${data.slot}-${data.incarnation}`);
     const importS = this.process.boot(this.rng, data.forked);
+    // After the boot, which a spare does ahead of time and which should not wait. On Linux
+    // setpriority(PRIO_PROCESS, 0) reaches the calling thread only; elsewhere the whole process.
+    if ((data.nice ?? 0) > 0 && process.platform === 'linux') setPriority(data.nice!);
     return { importS, heap: this.process.sharedHandle() };
   }
 

@@ -4,6 +4,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { PyheapError } from '../errors.js';
+import { DEFAULT_WORKER_NICE } from '../supervisor/supervisor.js';
 import type { QueueAddress } from '../transport/bullmq/queue.js';
 import { DEFAULT_REDIS_URL, parseRedisUrl } from '../transport/bullmq/redis-url.js';
 
@@ -50,6 +51,21 @@ export function freshRunId(now = new Date()): string {
   return `${stamp}-${Math.floor(Math.random() * 0xffff)
     .toString(16)
     .padStart(4, '0')}`;
+}
+
+export function addWorkerNiceFlag(command: Command): Command {
+  return command.option(
+    '--worker-nice <n>',
+    "the nice value (0-19) of the simulated workers' threads once booted, Linux only; 0 keeps the supervisor's priority",
+    parseNice,
+    DEFAULT_WORKER_NICE,
+  );
+}
+
+function parseNice(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 19) throw new InvalidArgumentError(`expected a whole number 0-19, got "${value}"`);
+  return n;
 }
 
 export function parsePositive(value: string): number {

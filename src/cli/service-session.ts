@@ -27,6 +27,8 @@ export interface SessionFlags extends ServiceFlags {
   quiet?: boolean;
   metricsPort?: number;
   metricsHost: string;
+  /** The worker threads' nice value once booted (Linux). */
+  workerNice: number;
   /** serve: stop by itself after this many wall seconds. */
   duration?: number;
   /** run: keep the queue's keys in Redis at the end. */
@@ -66,6 +68,7 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
       plan,
       address,
       timeScale: flags.timeScale,
+      workerNice: flags.workerNice,
       runDirectory: runPath,
       metrics: flags.metricsPort === undefined ? null : { port: flags.metricsPort, host: flags.metricsHost },
       log,

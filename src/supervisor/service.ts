@@ -16,7 +16,7 @@ import type { Scenario } from '../scenario/scenario.js';
 import { checkRedis, JobProducer, type QueueAddress, RunCounters, type StallSettings } from '../transport/bullmq/queue.js';
 import { redactRedisUrl } from '../transport/bullmq/redis-url.js';
 import { type LocalRedis, redisServerInstalled, startLocalRedis } from '../transport/local-redis.js';
-import { Supervisor } from './supervisor.js';
+import { DEFAULT_WORKER_NICE, Supervisor } from './supervisor.js';
 
 const STATE_NAMES = ['dead', 'booting', 'idle', 'busy'];
 
@@ -26,6 +26,8 @@ export interface ServiceOptions {
   plan: SimulationPlan;
   address: QueueAddress;
   timeScale: number;
+  /** The worker threads' nice value once booted (Linux; 0: unchanged; default DEFAULT_WORKER_NICE). */
+  workerNice?: number;
   runDirectory: string;
   /** Where /metrics is served; null: not served. */
   metrics: { port: number; host: string } | null;
@@ -76,6 +78,7 @@ export class Service {
       scenarioPath: o.scenarioPath,
       address: o.address,
       timeScale: o.timeScale,
+      workerNice: o.workerNice ?? DEFAULT_WORKER_NICE,
       stall,
       prefetchMultiplier: o.scenario.transport.prefetch_multiplier,
       counters: this.counters,

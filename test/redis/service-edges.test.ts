@@ -6,6 +6,7 @@
  */
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type LocalRedis } from '../../src/transport/local-redis.js';
 import { pyheap } from '../support/cli.js';
@@ -36,6 +37,19 @@ async function scrape(port: number): Promise<string> {
   return response.text();
 }
 
+/** Linux: each thread of a process and its nice value (proc(5): stat field 19). */
+function threadNiceValues(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ')[16]));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
 function metricsPort(stderr: string): number | null {
   const m = /metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr);
   return m === null ? null : Number(m[1]);
@@ -46,8 +60,16 @@ describe.skipIf(!HAVE_REDIS_SERVER)('serve: metrics and several consumers', () =
     const path = writeScenario(dir, slowish, 'edges.yaml');
     const common = ['--redis', redis.url, '--run-id', 'edges', '--metrics-port', '0', '--time-scale', '2', '--runs', `${dir}/runs`];
     const a = startCli(['serve', path, ...common, '--duration', '10', '--json']);
-    const b = startCli(['serve', path, ...common, '--duration', '10', '--json']);
+    const b = startCli(['serve', path, ...common, '--duration', '10', '--json', '--worker-nice', '7']);
     await waitFor(() => metricsPort(a.stderrSoFar()) !== null && metricsPort(b.stderrSoFar()) !== null, 15_000, 'both metrics endpoints');
+    if (process.platform === 'linux') {
+      // The booted workers' threads run at the nice value asked (19 by default), the supervisor's at its own.
+      for (const [serve, nice] of [[a, 19], [b, 7]] as const) {
+        const threads = threadNiceValues(serve.child.pid!);
+        expect(threads.get(serve.child.pid!)).toBe(0);
+        expect([...threads.values()].filter((n) => n === nice).length).toBeGreaterThanOrEqual(2);
+      }
+    }
     const enqueue = startCli(['enqueue', path, '--redis', redis.url, '--run-id', 'edges', '--time-scale', '2', '-q']);
     expect((await enqueue.done).status).toBe(0);
     for (const serve of [a, b]) {

@@ -5,7 +5,7 @@
  * thresholds and exit code as `pyheap simulate`.
  */
 import { Command } from 'commander';
-import { addServiceFlags, parsePort } from '../service-flags.js';
+import { addServiceFlags, addWorkerNiceFlag, parsePort } from '../service-flags.js';
 import { runSession, type SessionFlags } from '../service-session.js';
 import { addRunOutputFlags } from '../run-output-flags.js';
 import { THRESHOLD_HELP } from '../threshold-options.js';
@@ -16,6 +16,7 @@ export function runCommand(): Command {
     .argument('<scenario>', 'scenario YAML file');
   addServiceFlags(command, 'the run id: key prefix pyheap:{<id>} (default: a fresh one per run)');
   addRunOutputFlags(command, { outDefault: '<runs>/<scenario>-<run id>', quiet: 'no progress and no notes on stderr' });
+  addWorkerNiceFlag(command);
   return command
     .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0: any free port)', parsePort)
     .option('--metrics-host <host>', 'the address /metrics binds to', '127.0.0.1')

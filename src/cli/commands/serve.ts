@@ -5,7 +5,7 @@
  * out and recovers those of a process that died.
  */
 import { Command } from 'commander';
-import { addServiceFlags, parsePort, parsePositive } from '../service-flags.js';
+import { addServiceFlags, addWorkerNiceFlag, parsePort, parsePositive } from '../service-flags.js';
 import { runSession, type SessionFlags } from '../service-session.js';
 import { addRunOutputFlags } from '../run-output-flags.js';
 import { THRESHOLD_HELP } from '../threshold-options.js';
@@ -20,6 +20,7 @@ export function serveCommand(): Command {
     quiet: 'no notes on stderr',
     threshold: 'a pass/fail threshold in k6 syntax, checked when it stops (repeatable)',
   });
+  addWorkerNiceFlag(command);
   return command
     .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics on this port (0: any free port)', parsePort, 9464)
     .option('--metrics-host <host>', 'the address /metrics binds to (0.0.0.0 to be scraped from other machines)', '127.0.0.1')
