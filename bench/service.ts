@@ -332,13 +332,16 @@ report.say('|---|---|---|');
 for (const row of cpuRows) report.say(row);
 report.say('');
 report.say(
-  'Where the time goes (profiled separately with `node --cpu-prof`; not measured by this run): beyond what BullMQ does for the anchor, ' +
-    "the supervisor's thread hands each request to a worker thread and takes its reply (a message each way: at 8 workers about a seventh " +
-    "of the thread's busy time goes to posting the request, which wakes a sleeping thread), and the worker threads spend their CPU " +
-    'mostly outside JavaScript, waking and sleeping for each request: the request itself takes about 4 µs of simulation. ' +
-    "Measured and not faster: a shared-memory doorbell (Atomics.notify, with the reply read from shared memory) instead of the messages, " +
-    'ioredis auto-pipelining, completions batched on a 1 ms timer, a deeper prefetch (2 to 16 jobs per worker), and BullMQ without its ' +
-    'metrics (about 10 µs of Redis per job).',
+  'Where the time goes (profiled separately with `node --cpu-prof`, `strace -c` and the per-thread counters in /proc; not measured by this run): ' +
+    'beyond what BullMQ does for the anchor, each job wakes its worker thread (a message in, a reply out); the request itself takes about ' +
+    '4 µs of simulation, and the rest of the worker threads\' CPU is waking and sleeping. The supervisor\'s thread sends the same Redis ' +
+    'commands per job as the anchor (counted with INFO commandstats), but its BullMQ and ioredis code takes 1.3 to 2.5 times the CPU per ' +
+    'job: on two cores, every job\'s thread switches share the cores and their caches with it. The worker threads run at nice 19 once ' +
+    'booted (--worker-nice): with 8 workers about 15% more jobs per second than at nice 0 (measured before this run, 4 runs each). ' +
+    'Measured and not faster: a shared-memory doorbell (Atomics.notify, with the reply read from shared memory) instead of the messages; ' +
+    'the doorbell with each worker thread spinning 10 to 300 µs for its next request before it sleeps (slower the longer the spin: ' +
+    'eight spinning threads take the cores the supervisor and Redis need); ioredis auto-pipelining; completions batched on a 1 ms timer; ' +
+    'a deeper prefetch (2 to 16 jobs per worker); and BullMQ without its metrics (about 10 µs of Redis per job).',
 );
 rmSync(scratch, { recursive: true, force: true });
 if (write) console.log(`\nwrote ${writeResultsSection('service', 'Real-time service (`npm run bench:service`)', report.lines)}`);
