@@ -137,13 +137,14 @@ export async function runSession(path: string, flags: SessionFlags, mode: 'run' 
  */
 function printEnd(summary: Summary, results: ThresholdResult[], books: Books, flags: SessionFlags, runPath: string, service: Service, mode: 'run' | 'serve', added: number | null): void {
   const resent = added === null ? 0 : Math.max(0, books.enqueued - added);
+  const keepingUp = service.keptUp!;
   if (resent > 0 && !flags.quiet) process.stderr.write(`pyheap ${mode}: ${resent} jobs were added twice (a bulk add resent after Redis reconnected); they ran and are counted\n`);
   if (flags.json) {
     const delivery = service.supervisor.delivery.summary();
     // Delivery: wall seconds from enqueue to this process taking the job (counted in queue wait, scaled by the time scale).
     const deliverySeconds = delivery.count > 0 ? { p50: delivery.p50, p99: delivery.p99 } : null;
     process.stdout.write(
-      `${JSON.stringify({ ...summary, thresholds: results, run_directory: runPath, books, jobs_added_twice: resent, simulation_lag_seconds_max: service.supervisor.lagMaxS, delivery_seconds: deliverySeconds }, null, 2)}\n`,
+      `${JSON.stringify({ ...summary, thresholds: results, run_directory: runPath, books, jobs_added_twice: resent, simulation_lag_seconds_max: service.supervisor.lagMaxS, delivery_seconds: deliverySeconds, kept_up: keepingUp.keptUp, sustainable_time_scale: keepingUp.sustainableTimeScale }, null, 2)}\n`,
     );
   } else {
     process.stdout.write(formatSummary(summary, results));
@@ -157,6 +158,7 @@ function printEnd(summary: Summary, results: ThresholdResult[], books: Books, fl
         : '';
     process.stdout.write(`${balance}\n  simulation lag: at most ${service.supervisor.lagMaxS.toFixed(3)} modelled s behind the clock\n${delivery}`);
   }
+  if (!flags.quiet && keepingUp.note !== null) process.stderr.write(`pyheap ${mode}: ${keepingUp.note}\n`);
   if (!flags.quiet) process.stderr.write(`pyheap ${mode}: run directory ${runPath}\n`);
   if (books.lost !== 0) process.stderr.write(`pyheap ${mode}: ${books.lost} jobs neither completed, failed nor queued: jobs_lost must be 0\n`);
 }

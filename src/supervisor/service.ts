@@ -5,6 +5,7 @@
  * served; at the end the books of the run read back from Redis -- enqueued,
  * completed, failed, still queued -- and checked to balance.
  */
+import { availableParallelism } from 'node:os';
 import { PyheapError } from '../errors.js';
 import { formatMallocStats } from '../heap/stats.js';
 import { ServiceMetrics } from '../metrics/prometheus.js';
@@ -16,6 +17,7 @@ import type { Scenario } from '../scenario/scenario.js';
 import { checkRedis, JobProducer, type QueueAddress, RunCounters, type StallSettings } from '../transport/bullmq/queue.js';
 import { redactRedisUrl } from '../transport/bullmq/redis-url.js';
 import { type LocalRedis, redisServerInstalled, startLocalRedis } from '../transport/local-redis.js';
+import { assessKeepingUp, type KeepingUp } from './keeping-up.js';
 import { DEFAULT_WORKER_NICE, Supervisor } from './supervisor.js';
 
 const STATE_NAMES = ['dead', 'booting', 'idle', 'busy'];
@@ -59,6 +61,8 @@ export class Service {
   readonly address: QueueAddress;
   private readonly o: ServiceOptions;
   private depthTimer: NodeJS.Timeout | null = null;
+  /** The process's CPU use when the supervisor's clock started. */
+  private cpuAtStart = process.cpuUsage();
 
   private constructor(o: ServiceOptions) {
     this.o = o;
@@ -100,6 +104,7 @@ export class Service {
         }
       }
       await service.supervisor.start();
+      service.cpuAtStart = process.cpuUsage();
       service.depthTimer = setInterval(() => void service.pollDepth(), 1000);
       await service.pollDepth();
     } catch (e) {
@@ -160,6 +165,30 @@ export class Service {
     await this.supervisor.stop();
   }
 
+  /** The verdict of finish(): whether the simulator kept up (null before). */
+  keptUp: KeepingUp | null = null;
+
+  /**
+   * Whether the simulator kept up with modelled time, and the time scale at
+   * which it would have. The requests offered: the ones this process's load
+   * generator added (run), or else the ones this process took (serve).
+   */
+  private keepingUp(): KeepingUp {
+    const s = this.supervisor;
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    return assessKeepingUp({
+      timeScale: this.o.timeScale,
+      lagSumS: s.lagSumS,
+      lagMaxS: s.lagMaxS,
+      serviceP50S: s.recorder.service.percentile(50),
+      modelledS: s.now(),
+      requestsOffered: s.jobsEnqueued > 0 ? s.jobsEnqueued : s.requestPace.seen + s.recorder.jobsRefused,
+      requests: s.requestPace,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      cores: availableParallelism(),
+    });
+  }
+
   /** The summary, with the run-wide books from Redis; written to the run directory. */
   finish(books: Books, thresholdResults: (summary: Summary) => object[]): Summary {
     const recorder = this.supervisor.recorder;
@@ -170,12 +199,16 @@ export class Service {
     recorder.jobsDuplicated = books.duplicated;
     recorder.jobsUnfinished = books.unfinished;
     const summary = buildSummary(recorder);
+    const keepingUp = this.keepingUp();
+    this.keptUp = keepingUp;
     const extra = {
       real_time: {
         time_scale: this.o.timeScale,
         simulation_lag_seconds_max: round6(this.supervisor.lagMaxS),
         simulation_lag_seconds_sum: round6(this.supervisor.lagSumS),
         delivery_wall_seconds: this.supervisor.delivery.summary(),
+        kept_up: keepingUp.keptUp,
+        sustainable_time_scale: keepingUp.sustainableTimeScale,
         jobs_stalled: books.stalled,
         queue: this.o.address.queue,
         run_id: this.o.address.runId,

@@ -24,6 +24,7 @@ import { jobDataSchema, type JobResult } from '../protocol/job.js';
 import type { SimulationPlan } from '../scenario/plan.js';
 import { Rng } from '../sim/rng.js';
 import { JobConsumer, type QueueAddress, type QueueJob, type RunCounters, type StallSettings, UnrecoverableError } from '../transport/bullmq/queue.js';
+import { RequestPaceSample } from './keeping-up.js';
 import { WorkerHandle } from './worker-handle.js';
 
 const DEAD = 0;
@@ -131,6 +132,8 @@ export class Supervisor {
   /** Wall-clock lag of the simulation behind the modelled clock (s, modelled), summed and the largest. */
   lagSumS = 0;
   lagMaxS = 0;
+  /** The requests handed to threads: wall time to their result against their modelled service time (keeping-up.ts). */
+  readonly requestPace = new RequestPaceSample();
   /**
    * Wall seconds from a job's enqueueing to its arrival here, for first
    * executions: BullMQ's delivery (and any time queued in Redis). Reported
@@ -322,6 +325,7 @@ export class Supervisor {
       .then((result) => {
         if (this.running[slot] !== running) return; // killed meanwhile
         running.serviceS = result.serviceS;
+        this.requestPace.record((performance.now() - startedWall) / 1000, result.serviceS);
         this.recorder.onStart(startedS - arrivalS, arrivalS, result);
         for (const e of result.gcEvents) this.o.sink.event({ t: this.now(), type: 'gc', slot, generation: e.generation, collected: e.collected, pause_seconds: e.pauseS });
         const dueWall = startedWall + this.wallMsFor(result.serviceS);

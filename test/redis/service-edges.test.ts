@@ -158,6 +158,25 @@ describe.skipIf(!HAVE_REDIS_SERVER)('serve: metrics and several consumers', () =
     await queue.close();
   });
 
+  it('says when the simulator could not keep up with modelled time, and at what time scale it would', async () => {
+    // 1 ms requests at --time-scale 1000 are due 1 µs after they start: no hand-off to a thread is that fast.
+    const path = writeScenario(dir, { ...slowish, endpoints: [{ name: 'work', cpu: 0.001 }], load: { arrival: 'constant', rate: 20, duration: 6 } }, 'too-fast.yaml');
+    const fast = pyheap(['run', path, '--redis', redis.url, '--time-scale', '1000', '--json', '--runs', `${dir}/runs`]);
+    expect(fast.status, fast.stderr).toBe(0);
+    const behind = parseServiceJson(fast.stdout);
+    expect(behind.kept_up).toBe(false);
+    expect(behind.sustainable_time_scale).toBeGreaterThan(0);
+    expect(behind.sustainable_time_scale).toBeLessThan(1000);
+    expect(fast.stderr).toMatch(
+      /pyheap run: WARNING: at --time-scale 1000 the simulator fell behind modelled time by [\d.]+ m?s per request on average .*: queue wait, latency and refusals include the simulator's own delay\. On this machine this scenario should keep up at about --time-scale [\d.]+ or below/,
+    );
+    // The same load at --time-scale 2: every request due well after its result is back.
+    const slow = pyheap(['run', path, '--redis', redis.url, '--time-scale', '2', '--json', '--runs', `${dir}/runs`]);
+    expect(slow.status, slow.stderr).toBe(0);
+    expect(parseServiceJson(slow.stdout).kept_up).toBe(true);
+    expect(slow.stderr).not.toMatch(/WARNING/);
+  });
+
   it('warns when Redis may evict keys', async () => {
     const own = await ownRedis();
     try {

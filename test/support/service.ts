@@ -72,6 +72,9 @@ export interface ServiceJson {
   books: { enqueued: number; completed: number; failed: number; retried: number; duplicated: number; stalled: number; unfinished: number; lost: number };
   run_directory: string;
   latency_seconds: { total: { count: number; p50: number; p99: number } };
+  /** Whether the simulator kept up with modelled time, and the time scale at which it would have (src/supervisor/keeping-up.ts). */
+  kept_up: boolean;
+  sustainable_time_scale: number | null;
 }
 
 export function parseServiceJson(stdout: string): ServiceJson {
