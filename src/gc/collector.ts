@@ -57,7 +57,7 @@ import type { CopyOnWrite } from '../heap/copy-on-write.js';
 import * as gcHead from './gc-head.js';
 import { gcListAppend, gcListInit, gcListIsEmpty, gcListMerge, gcListMove, gcListRemove, gcListSize } from './gc-list.js';
 import * as gcState from './gc-state.js';
-import { ANNEX_OFFSETS, type GcPasses, instantiatePasses, TABLE_TYPES } from './wasm-passes.js';
+import { ANNEX_OFFSETS, type GcPasses, instantiatePasses } from './wasm-passes.js';
 
 // V8 compiles a module's own constants into its code, but an imported or
 // exported binding is loaded, and checked for initialisation, at every use:
@@ -96,7 +96,12 @@ export interface GcObjectModel {
    */
   referents(h: number): number;
   readonly scratch: Int32Array;
-  /** By type id (an object's OB_TYPE word), non-zero for the types with a GC head (_PyObject_IS_GC). */
+  /**
+   * By type id (an object's OB_TYPE word), non-zero for the types with a GC
+   * head (_PyObject_IS_GC). This table and the traverse tables below are
+   * views of the collector's memory from its annex byte on (annexTables in
+   * wasm-passes.ts), where the compiled passes read them.
+   */
   readonly gcTypes: Uint8Array;
   /**
    * By type id, how the collector may walk an object's references itself
@@ -110,8 +115,6 @@ export interface GcObjectModel {
   readonly traverseStartOffsets: Int8Array;
   /** For TRAVERSE_VALUES: the word address of the count. */
   readonly traverseCountWords: Int32Array;
-  /** Changes whenever any of the tables above does (a class defined, its shared keys set). */
-  readonly traverseTablesVersion: number;
   readonly lastVisited: number;
   /** tp_finalize exists for this object's type. */
   hasFinalizer(h: number): boolean;
@@ -243,9 +246,8 @@ export class Collector {
   private settled = 0;
   /** The two hot passes, compiled (wasm-passes.ts), over the heap's memory. */
   private readonly passes: GcPasses;
-  /** Byte address of the kernel's type tables in the memory's annex, and the model's version they copy. */
+  /** Byte address of the memory's annex, where the kernel reads the model's type tables (annexTables). */
   private readonly tables: number;
-  private tablesVersion = -1;
   /** The passes' results in the annex: references visited, survivors (wasm-passes.ts). */
   private readonly results: Int32Array;
 
@@ -291,19 +293,6 @@ export class Collector {
         this.settledDicts[this.settled++] = h;
       },
     });
-  }
-
-  /** Copies the model's traverse tables into the annex, where the kernel reads them, when they changed. */
-  private syncTables(): void {
-    const model = this.model;
-    if (model.traverseTablesVersion === this.tablesVersion) return;
-    this.tablesVersion = model.traverseTablesVersion;
-    const bytes = new Uint8Array(this.m.buffer, this.tables, TABLE_TYPES * 4);
-    bytes.set(model.gcTypes.subarray(0, TABLE_TYPES), ANNEX_OFFSETS.GC_TYPES);
-    bytes.set(model.traverseKinds.subarray(0, TABLE_TYPES), ANNEX_OFFSETS.KINDS);
-    bytes.set(new Uint8Array(model.traverseCountOffsets.buffer, model.traverseCountOffsets.byteOffset, TABLE_TYPES), ANNEX_OFFSETS.COUNT_OFFSETS);
-    bytes.set(new Uint8Array(model.traverseStartOffsets.buffer, model.traverseStartOffsets.byteOffset, TABLE_TYPES), ANNEX_OFFSETS.START_OFFSETS);
-    new Int32Array(this.m.buffer, this.tables + ANNEX_OFFSETS.COUNT_WORDS, TABLE_TYPES).set(model.traverseCountWords.subarray(0, TABLE_TYPES));
   }
 
   // ------------------------------------------------------------------ allocation hooks
@@ -503,7 +492,6 @@ export class Collector {
     const m = this.m;
     const b = this.base;
     const model = this.model;
-    this.syncTables();
     if (generation + 1 < NUM_GENERATIONS) m[b + COUNTS + generation + 1] += 1;
     for (let i = 0; i <= generation; i++) m[b + COUNTS + i] = 0;
     for (let i = 0; i < generation; i++) gcListMerge(m, genHead(b, i), genHead(b, generation));

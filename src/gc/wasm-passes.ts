@@ -294,5 +294,29 @@ export function instantiatePasses(memory: WebAssembly.Memory, imports: PassImpor
   return instance.exports as unknown as GcPasses;
 }
 
-/** The annex offsets of each table, for the collector to fill, and of the results (byte offsets from the annex's start). */
-export const ANNEX_OFFSETS = { GC_TYPES, KINDS, COUNT_OFFSETS, START_OFFSETS, COUNT_WORDS, VISITED_OUT, SURVIVORS_OUT } as const;
+/** The annex offsets of the results (byte offsets from the annex's start). */
+export const ANNEX_OFFSETS = { VISITED_OUT, SURVIVORS_OUT } as const;
+
+/** The kernel's type tables (GcObjectModel's), by type id. */
+export interface CollectorTables {
+  gcTypes: Uint8Array;
+  traverseKinds: Uint8Array;
+  traverseCountOffsets: Int8Array;
+  traverseStartOffsets: Int8Array;
+  traverseCountWords: Int32Array;
+}
+
+/**
+ * The type tables as views of the memory's annex from byte `annexByte` on:
+ * the object model writes them there (a type defined, a class's shared keys
+ * set) and the kernel reads them in place.
+ */
+export function annexTables(buffer: ArrayBufferLike, annexByte: number): CollectorTables {
+  return {
+    gcTypes: new Uint8Array(buffer, annexByte + GC_TYPES, TABLE_TYPES),
+    traverseKinds: new Uint8Array(buffer, annexByte + KINDS, TABLE_TYPES),
+    traverseCountOffsets: new Int8Array(buffer, annexByte + COUNT_OFFSETS, TABLE_TYPES),
+    traverseStartOffsets: new Int8Array(buffer, annexByte + START_OFFSETS, TABLE_TYPES),
+    traverseCountWords: new Int32Array(buffer, annexByte + COUNT_WORDS, TABLE_TYPES),
+  };
+}

@@ -29,6 +29,7 @@ import {
   TRAVERSE_INLINE,
   TRAVERSE_VALUES,
 } from '../gc/collector.js';
+import { annexTables } from '../gc/wasm-passes.js';
 import type { Heap } from '../heap/allocator.js';
 import type { CopyOnWrite } from '../heap/copy-on-write.js';
 import * as builtinResults from './builtin-results.js';
@@ -56,7 +57,7 @@ import * as weakref from './types/weakref.js';
 // constants into its code, but loads an imported binding at every use.
 const { GC_HEAD_WORDS, GC_NEXT, MANAGED_VALUES, OB_REFCNT, OB_TYPE } = header;
 const { GC_STATE_OFFSET, IDENTIFIER_WORDS, IDENTIFIERS, IMMORTAL_REFCNT, MAX_IDENTIFIERS, NSMALLNEGINTS, NSMALLPOSINTS, STATIC_AREA_WORDS, STATIC_BYTE_CHARS, STATIC_EMPTY_BYTES, STATIC_EMPTY_KEYS, STATIC_EMPTY_STR, STATIC_EMPTY_TUPLE, STATIC_FALSE, STATIC_LATIN1, STATIC_NONE, STATIC_OBJECT_WORDS, STATIC_SMALL_INTS, STATIC_TRUE, TRASH_DELETE_LATER, TRASH_NESTING } = staticArea;
-const { F_FINALIZE, F_GC, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, MAX_TYPES, T_BOOL, T_BYTES, T_DICT, T_INT, T_LIST, T_NONE, T_STR, T_TUPLE } = typeTable;
+const { F_FINALIZE, F_GC, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, T_BOOL, T_BYTES, T_DICT, T_INT, T_LIST, T_NONE, T_STR, T_TUPLE } = typeTable;
 
 /** The longest Uint8Array V8 allows: strings and bytes are read through one view of the whole heap. */
 const MAX_BYTE_VIEW_BYTES = 2 ** 32;
@@ -87,7 +88,7 @@ export class ObjectSpace implements GcObjectModel {
   readonly f64: Float64Array;
   readonly u8: Uint8Array;
   readonly u16: Uint16Array;
-  readonly types = new TypeTable();
+  readonly types: TypeTable;
   readonly gc: Collector;
   /** Word address of the interpreter state area (static-area.ts). */
   readonly staticBase: number;
@@ -105,13 +106,13 @@ export class ObjectSpace implements GcObjectModel {
   /**
    * GcObjectModel's traversal table: tuples and lists, whose tp_traverse is
    * a plain run of items, and instances with inline values (setClassKeys).
+   * Like gcTypes, views of the heap's annex, where the collector's compiled
+   * passes read them.
    */
-  readonly traverseKinds = new Uint8Array(MAX_TYPES);
-  readonly traverseCountOffsets = new Int8Array(MAX_TYPES);
-  readonly traverseStartOffsets = new Int8Array(MAX_TYPES);
-  readonly traverseCountWords = new Int32Array(MAX_TYPES);
-  /** How many times setClassKeys changed the tables (traverseTablesVersion). */
-  private classKeysSet = 0;
+  readonly traverseKinds: Uint8Array;
+  readonly traverseCountOffsets: Int8Array;
+  readonly traverseStartOffsets: Int8Array;
+  readonly traverseCountWords: Int32Array;
   readonly tupleType = T_TUPLE;
   readonly dictType = T_DICT;
   lastVisited = 0;
@@ -156,7 +157,13 @@ export class ObjectSpace implements GcObjectModel {
     this.emptyStr = b + STATIC_EMPTY_STR;
     this.emptyBytes = b + STATIC_EMPTY_BYTES;
     this.emptyKeys = b + STATIC_EMPTY_KEYS;
-    this.gcTypes = this.types.gc;
+    const tables = annexTables(heap.buffer, layout.totalBytes);
+    this.types = new TypeTable(tables.gcTypes);
+    this.gcTypes = tables.gcTypes;
+    this.traverseKinds = tables.traverseKinds;
+    this.traverseCountOffsets = tables.traverseCountOffsets;
+    this.traverseStartOffsets = tables.traverseStartOffsets;
+    this.traverseCountWords = tables.traverseCountWords;
     this.traverseKinds[T_TUPLE] = TRAVERSE_INLINE;
     this.traverseCountOffsets[T_TUPLE] = tuple.SIZE;
     this.traverseStartOffsets[T_TUPLE] = tuple.ITEMS;
@@ -205,16 +212,10 @@ export class ObjectSpace implements GcObjectModel {
 
   /** A managed-dict class's ht_cached_keys; its instances' values are then walked by the collector itself. */
   setClassKeys(type: number, keys: number): void {
-    this.classKeysSet++;
     this.types.cachedKeys[type] = keys;
     this.traverseKinds[type] = TRAVERSE_VALUES;
     this.traverseStartOffsets[type] = MANAGED_VALUES;
     this.traverseCountWords[type] = dict.entriesCountWord(keys);
-  }
-
-  /** GcObjectModel.traverseTablesVersion: the tables change when a type is defined (gcTypes) or its keys are set. */
-  get traverseTablesVersion(): number {
-    return this.classKeysSet * (MAX_TYPES + 1) + this.types.names.length;
   }
 
   /** The cached small int object (-5..256), or 0. */

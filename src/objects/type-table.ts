@@ -86,8 +86,8 @@ export interface ClassInfo {
 export class TypeTable {
   readonly kind = new Uint8Array(MAX_TYPES);
   readonly flags = new Uint8Array(MAX_TYPES);
-  /** 1 for the types with Py_TPFLAGS_HAVE_GC (the collector's GcObjectModel.gcTypes). */
-  readonly gc = new Uint8Array(MAX_TYPES);
+  /** 1 for the types with Py_TPFLAGS_HAVE_GC (the collector's GcObjectModel.gcTypes, which it reads where the space puts it). */
+  readonly gc: Uint8Array;
   /** Words before the handle: 0, 4 (GC head) or 8 (managed dict + GC head). */
   readonly presizeWords = new Uint8Array(MAX_TYPES);
   /** Word offset of the weakref list head from the handle, or 0. */
@@ -102,7 +102,10 @@ export class TypeTable {
   readonly classes: (ClassInfo | null)[] = [];
   private nextClassId = FIRST_CLASS;
 
-  constructor() {
+  /** `gc`: where the GC flag of each type id is kept, MAX_TYPES bytes (the collector's table). */
+  constructor(gc: Uint8Array) {
+    if (gc.length !== MAX_TYPES) throw new RangeError(`the GC flags table has ${gc.length} entries; type ids go to ${MAX_TYPES}`);
+    this.gc = gc;
     // (id, kind, flags, tp_basicsize (variable-size types: without items), weaklist offset, name)
     this.builtin(T_NONE, K_STATIC, 0, 16, 0, 'NoneType');
     this.builtin(T_BOOL, K_STATIC, 0, 24, 0, 'bool');
