@@ -20,6 +20,7 @@ import { PyProcess } from '../src/process/py-process.js';
 import { compileScenario } from '../src/scenario/compile.js';
 import { scenarioSchema } from '../src/scenario/scenario.js';
 import { Rng } from '../src/sim/rng.js';
+import { makeCodeCache } from './code-cache.js';
 
 export interface PyWorkerData {
   /** The scenario as parsed from its file (validated again here). */
@@ -36,11 +37,15 @@ export interface PyWorkerData {
   requests: MessagePort;
   /** The collector's compiled kernel, compiled once by the supervisor (src/gc/wasm-passes.ts). */
   gcPasses: WebAssembly.Module;
+  /** A V8 code cache of the bundle this thread runs, made by an earlier thread (py-worker-loader.ts); null for the first. */
+  codeCache: Uint8Array | null;
 }
 
 export interface BootResult {
   importS: number;
   heap: SharedHeapHandle;
+  /** A V8 code cache of this thread's code, when it compiled it from source (py-worker-loader.ts); else null. */
+  codeCache: Uint8Array | null;
 }
 
 
@@ -59,7 +64,7 @@ export class SimulatedWorker {
     // After the boot, which a spare does ahead of time and which should not wait. On Linux
     // setpriority(PRIO_PROCESS, 0) reaches the calling thread only; elsewhere the whole process.
     if ((data.nice ?? 0) > 0 && process.platform === 'linux') setPriority(data.nice!);
-    return { importS, heap: this.process.sharedHandle() };
+    return { importS, heap: this.process.sharedHandle(), codeCache: makeCodeCache() };
   }
 
   handle(endpoint: number): HandleResult {

@@ -3,6 +3,7 @@
  * (boot, GC settings, endpoints with their compiled behaviours and handler
  * modules), the recycle policy, the container, the load and the endpoint mix.
  */
+import { importModule } from '../io/import-module.js';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SimulationPlan } from './plan.js';
@@ -82,10 +83,10 @@ async function loadHandler(path: string, scenarioPath: string, field: string): P
   let module: Record<string, unknown>;
   try {
     if (/\.[cm]?ts$/.test(file)) {
-      const { tsImport } = (await import('tsx/esm/api')) as { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> };
+      const { tsImport } = (await importModule('tsx/esm/api')) as { tsImport: (specifier: string, parent: string) => Promise<Record<string, unknown>> };
       module = await tsImport(pathToFileURL(file).href, import.meta.url);
     } else {
-      module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      module = await importModule(pathToFileURL(file).href);
     }
   } catch (e) {
     throw new PyheapError('PYHEAP_E_SCENARIO', `${scenarioPath}: ${field}: cannot load handler module ${file}: ${(e as Error).message}`, { cause: e });

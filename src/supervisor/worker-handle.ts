@@ -20,21 +20,28 @@ import type { PyWorkerData, SimulatedWorker } from '../../workers/py-worker.js';
 
 /**
  * The worker thread's entry, found from this module whether it runs from dist/
- * or from the sources: dist/workers/py-worker.bundle.js, the build's single-file
- * bundle (a new thread loads one file instead of a module graph: a recycle
- * takes about half the time), or dist/workers/py-worker.js without it.
+ * or from the sources: dist/workers/py-worker-loader.js, which runs the build's
+ * single-file bundle through V8's code cache (a new thread loads one file
+ * instead of a module graph, and compiles little of it: a recycle takes about
+ * a third of the time), or dist/workers/py-worker.js without the bundle.
  */
 export function workerEntry(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     if (existsSync(join(dir, 'package.json'))) {
-      const bundle = join(dir, 'dist', 'workers', 'py-worker.bundle.js');
-      return existsSync(bundle) ? bundle : join(dir, 'dist', 'workers', 'py-worker.js');
+      const workers = join(dir, 'dist', 'workers');
+      return existsSync(join(workers, 'py-worker.bundle.cjs')) ? join(workers, 'py-worker-loader.js') : join(workers, 'py-worker.js');
     }
     dir = dirname(dir);
   }
   throw new Error('cannot find the pyheap package root (package.json) to locate dist/workers/py-worker.js');
 }
+
+/**
+ * The code cache of the worker bundle, from the first thread that compiled
+ * it (py-worker-loader.ts); every later thread of this process starts from it.
+ */
+let codeCache: Uint8Array | null = null;
 
 export class WorkerHandle {
   readonly slot: number;
@@ -44,16 +51,18 @@ export class WorkerHandle {
   private heap: HeapReader | null = null;
   private page: ProcessPageReader | null = null;
   private exited = false;
+  /** Booted having compiled its code from source, and handed back the code cache later threads start from. */
+  madeCodeCache = false;
   /** Resolves when the thread has exited, for whatever reason. */
   readonly exitedPromise: Promise<number>;
 
   private readonly requests: RequestClient;
 
-  constructor(data: Omit<PyWorkerData, 'requests' | 'gcPasses'>, onError: (error: Error) => void) {
+  constructor(data: Omit<PyWorkerData, 'requests' | 'gcPasses' | 'codeCache'>, onError: (error: Error) => void) {
     this.slot = data.slot;
     this.incarnation = data.incarnation;
     const channel = new MessageChannel();
-    this.thread = new Worker(workerEntry(), { workerData: { ...data, requests: channel.port2, gcPasses: passesModule() }, transferList: [channel.port2] });
+    this.thread = new Worker(workerEntry(), { workerData: { ...data, requests: channel.port2, gcPasses: passesModule(), codeCache }, transferList: [channel.port2] });
     this.requests = new RequestClient(channel.port1);
     this.remote = Comlink.wrap<SimulatedWorker>(nodeEndpoint(this.thread as never));
     this.thread.on('error', (e) => {
@@ -70,6 +79,8 @@ export class WorkerHandle {
   /** The process boots (imports the app); returns the modelled import time. */
   async boot(): Promise<number> {
     const result = await this.remote.boot();
+    this.madeCodeCache = result.codeCache !== null;
+    codeCache ??= result.codeCache;
     this.heap = new HeapReader(result.heap);
     this.page = new ProcessPageReader(result.heap);
     return result.importS;
