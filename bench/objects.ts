@@ -75,6 +75,43 @@ interface Anchor {
   seconds: number;
 }
 
+/**
+ * CPython's figures differ from one process to the next by up to twice on
+ * these machines (a process is fast or slow throughout), more than its runs
+ * within a process do: the anchor runs in ANCHOR_PROCESSES processes and each
+ * figure is the median of their medians (min and max over all their runs).
+ */
+const ANCHOR_PROCESSES = 3;
+
+function runAnchors(): Anchor {
+  const anchors: Anchor[] = [];
+  for (let i = 0; i < ANCHOR_PROCESSES; i++) {
+    console.error(`CPython: python3 bench/objects-anchor.py (process ${i + 1} of ${ANCHOR_PROCESSES})`);
+    anchors.push(runAnchor());
+  }
+  const merged = mergeFigures(anchors as unknown as Record<string, unknown>[]) as unknown as Anchor;
+  merged.runs = anchors.reduce((sum, x) => sum + x.runs, 0);
+  return merged;
+}
+
+/** Summaries merged as runAnchors says; any other value taken from the first. */
+function mergeFigures(values: Record<string, unknown>[]): Record<string, unknown> {
+  const first = values[0];
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(first)) {
+    const v = first[key];
+    if (v !== null && typeof v === 'object' && 'median' in v && 'min' in v && 'max' in v) {
+      const all = values.map((x) => x[key] as Summary);
+      out[key] = { median: summary(all.map((s) => s.median)).median, min: Math.min(...all.map((s) => s.min)), max: Math.max(...all.map((s) => s.max)) };
+    } else if (v !== null && typeof v === 'object') {
+      out[key] = mergeFigures(values.map((x) => x[key] as Record<string, unknown>));
+    } else {
+      out[key] = v;
+    }
+  }
+  return out;
+}
+
 function runAnchor(): Anchor {
   const script = join(repoRoot, 'bench/objects-anchor.py');
   const result = spawnSync('python3', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 10 * 60 * 1000 });
@@ -99,6 +136,8 @@ interface OpsResult {
   nsAlone: { instance: number; tuple: number; list: number; dict: number };
   /** Median ns per iteration with the same operations grouped, BATCH of each in turn. */
   nsBatched: number;
+  /** Median ns per iteration of two operations interleaved, beyond the two alone, by pair ("instance+dict"). */
+  pairExtra: Record<string, number>;
   iterationsPerRun: number;
   nsPerIteration: Summary;
   modelledNsPerIteration: number;
@@ -192,6 +231,24 @@ function measureOpsMix(): OpsResult {
       dict: alone(() => py.del(py.dictWith(sites.abc, a, b, c))),
     };
     const nsBatched = alone(() => opsBatch(py, sites, a, b, c), Math.max(1, Math.round(n / BATCH))) / BATCH;
+    // Two operations interleaved, each pair: which of them pay for being interleaved.
+    const ops: [keyof typeof nsAlone, () => void][] = [
+      ['instance', () => py.del(py.newWith(sites.newP, a, b, c))],
+      ['tuple', () => py.del(py.tuple(a, b, c))],
+      ['list', () => py.del(py.list([a, b, c]))],
+      ['dict', () => py.del(py.dictWith(sites.abc, a, b, c))],
+    ];
+    const pairExtra: Record<string, number> = {};
+    for (let x = 0; x < ops.length; x++) {
+      for (let y = x + 1; y < ops.length; y++) {
+        const [nameX, opX] = ops[x];
+        const [nameY, opY] = ops[y];
+        pairExtra[`${nameX}+${nameY}`] = alone(() => {
+          opX();
+          opY();
+        }) - nsAlone[nameX] - nsAlone[nameY];
+      }
+    }
     result = {
       iterationsPerRun: n,
       nsPerIteration: summary(perIteration),
@@ -199,6 +256,7 @@ function measureOpsMix(): OpsResult {
       collections: collections(py) - collectionsBefore,
       nsAlone,
       nsBatched,
+      pairExtra,
     };
   });
   return result!;
@@ -340,8 +398,7 @@ const micros = (v: number): string => (v / 1000).toFixed(2);
 const report = new ReportLines();
 const say = (line = ''): void => report.say(line);
 
-console.error('CPython: python3 bench/objects-anchor.py');
-const anchor = runAnchor();
+const anchor = runAnchors();
 console.error('pyheap: ops_mix');
 const ops = measureOpsMix();
 console.error('pyheap: gc_full_1m_lists');
@@ -360,7 +417,7 @@ const verdict = (ok: boolean): string => (ok ? 'met' : '**not met**');
 
 say(machineLine(a.python));
 say(
-  `Command: \`npm run bench:objects\`; the anchor \`python3 bench/objects-anchor.py\` runs first in the same run; ${runs} runs of each figure (the anchor: ${a.runs}); median (min, max). ` +
+  `Command: \`npm run bench:objects\`; the anchor \`python3 bench/objects-anchor.py\` runs first in the same run, in ${ANCHOR_PROCESSES} processes (the median of their medians); ${runs} runs of each figure (the anchor: ${a.runs} in all); median (min, max). ` +
     'pyheap figures are the simulator\'s wall-clock time, automatic collection off in both.',
 );
 say();
@@ -409,15 +466,20 @@ say(
 say();
 const alone = ops.nsAlone;
 const aloneSum = alone.instance + alone.tuple + alone.list + alone.dict;
+const pairList = Object.entries(ops.pairExtra)
+  .sort((p, q) => q[1] - p[1])
+  .map(([pair, extra]) => `${pair} ${ns(extra)}`)
+  .join(', ');
 say('Where the time goes:');
 say();
 say(
   `- ops_mix: each operation alone takes, in ns, instance ${ns(alone.instance)}, tuple ${ns(alone.tuple)}, list ${ns(alone.list)}, dict ${ns(alone.dict)} ` +
     `(sum ${ns(aloneSum)}); the same operations ${BATCH} of each in turn take ${ns(ops.nsBatched)} ns per iteration, against ` +
     `${ns(ops.nsPerIteration.median)} interleaved as in the anchor's loop. The work is the same (the same calls on the same heap, measured ` +
-    'after the mix, so with the same compiled code); interleaved, the four operations\' compiled code and branches are in play at once, ' +
-    'which the processor runs less well: counted separately with perf stat (not in this run), an interleaved iteration takes about 14 to 17 ' +
-    'instruction-cache and 10 to 40 data-cache misses, each operation alone almost none. pyheap does what CPython\'s allocator and object code do for each -- pymalloc blocks ' +
+    'after the mix, so with the same compiled code); interleaved, the operations\' compiled code and branches are in play at once, ' +
+    'which the processor runs less well: counted separately with perf stat on another day (not in this run), an interleaved iteration took about 14 to 17 ' +
+    'instruction-cache and 10 to 40 data-cache misses, each operation alone almost none. Interleaved two at a time, each pair costs this much beyond ' +
+    `its two operations alone, in ns: ${pairList}. pyheap does what CPython's allocator and object code do for each -- pymalloc blocks ` +
     'taken and returned, free lists, reference counts, GC list links, the trashcan, dict probes -- as reads and writes of the simulated heap, ' +
     'plus the API\'s own work: every handle checked, the frame\'s locals, the list display\'s JavaScript array.',
 );
