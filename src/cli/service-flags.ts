@@ -56,7 +56,7 @@ export function freshRunId(now = new Date()): string {
 export function addWorkerNiceFlag(command: Command): Command {
   return command.option(
     '--worker-nice <n>',
-    "the nice value (0-19) of the simulated workers' threads once booted, Linux only; 0 keeps the supervisor's priority",
+    "the nice value (0-19) of the simulated workers' threads once booted, Linux only: 19 gives the supervisor's thread precedence on a machine the simulation has to itself",
     parseNice,
     DEFAULT_WORKER_NICE,
   );

@@ -33,14 +33,16 @@ const IDLE = 2;
 const BUSY = 3;
 
 /**
- * The simulated workers' threads run at a lower scheduling priority than the
- * supervisor's (nice 19 once booted; on Linux nice is per thread): on a
- * saturated machine the thread that talks to Redis keeps its turn and the
- * workers' requests wait for a free core, rather than each request's wake-up
- * taking the core from the consumer. Measured with bench:service: 8 workers
- * on 2 cores complete about 15% more jobs per second than at nice 0.
+ * The worker threads' nice value once booted (on Linux nice is per thread):
+ * by default the supervisor's own. At 19, on a machine the simulation has to
+ * itself, the thread that talks to Redis keeps its turn when the cores are
+ * saturated, and 8 workers on 2 cores complete about 15% more jobs per second
+ * (bench:service); but on a machine shared with other busy processes such
+ * threads wait behind all of them and the simulation falls behind modelled
+ * time (measured: the clock-agreement run beside two busy loops lags 1.8 s
+ * at nice 19, under 1 s at 0).
  */
-export const DEFAULT_WORKER_NICE = 19;
+export const DEFAULT_WORKER_NICE = 0;
 
 export interface SupervisorOptions {
   plan: SimulationPlan;
