@@ -36,7 +36,7 @@ const BUSY = 3;
  * The worker threads' nice value once booted (on Linux nice is per thread):
  * by default the supervisor's own. At 19, on a machine the simulation has to
  * itself, the thread that talks to Redis keeps its turn when the cores are
- * saturated, and 8 workers on 2 cores complete about 15% more jobs per second
+ * saturated, and 8 workers on 2 cores complete 4% to 15% more jobs per second
  * (bench:service); but on a machine shared with other busy processes such
  * threads wait behind all of them and the simulation falls behind modelled
  * time (measured: the clock-agreement run beside two busy loops lags 1.8 s
