@@ -63,9 +63,10 @@ export class SimulatedWorker {
     const importS = this.process.boot(this.rng, data.forked);
     // After the boot, which a spare does ahead of time and which should not wait. On Linux
     // setpriority(PRIO_PROCESS, 0) reaches the calling thread only; elsewhere the whole process.
-    if ((data.nice ?? 0) > 0 && process.platform === 'linux') {
+    const nice = data.nice ?? 0;
+    if (nice > 0 && process.platform === 'linux') {
       try {
-        setPriority(data.nice!);
+        setPriority(nice);
       } catch {
         // A sandbox that forbids it (seccomp): the thread keeps the supervisor's priority.
       }

@@ -3,11 +3,11 @@
  * (boot, GC settings, endpoints with their compiled behaviours and handler
  * modules), the recycle policy, the container, the load and the endpoint mix.
  */
-import { importModule } from '../io/import-module.js';
 import { isAbsolute, resolve, dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SimulationPlan } from './plan.js';
 import { PyheapError } from '../errors.js';
+import { importModule } from '../io/import-module.js';
 import { ContainerMemoryLimit } from '../policy/container.js';
 import { policyFromConfig } from '../policy/schema.js';
 import type { EndpointModel, HandlerModule, ProcessModel } from '../process/py-process.js';

@@ -104,14 +104,14 @@ export function assessKeepingUp(input: KeepingUpInput): KeepingUp {
     }
     sustainable = twoDigitsDown(limit);
   }
-  let note: string | null = null;
-  if (!keptUp) {
-    note =
-      `WARNING: at --time-scale ${timeScale} the simulator fell behind modelled time by ${seconds(meanLagS)} per request on average ` +
-      `(at most ${seconds(lagMaxS)}, modelled), against a median service time of ${seconds(input.serviceP50S)}: queue wait, latency ` +
-      `and refusals include the simulator's own delay.` +
-      (sustainable === null ? '' : ` On this machine this scenario should keep up at about --time-scale ${sustainable} or below`) +
-      (sustainable !== null && meanLagS > OVERLOADED * allowedLagS ? ' (an estimate from an overloaded run errs low: a run at a lower scale gives a better one).' : sustainable === null ? '' : '.');
+  if (keptUp) return { keptUp, sustainableTimeScale: sustainable, note: null };
+  let note =
+    `WARNING: at --time-scale ${timeScale} the simulator fell behind modelled time by ${seconds(meanLagS)} per request on average ` +
+    `(at most ${seconds(lagMaxS)}, modelled), against a median service time of ${seconds(input.serviceP50S)}: queue wait, latency ` +
+    `and refusals include the simulator's own delay.`;
+  if (sustainable !== null) {
+    const caveat = meanLagS > OVERLOADED * allowedLagS ? ' (an estimate from an overloaded run errs low: a run at a lower scale gives a better one)' : '';
+    note += ` On this machine this scenario should keep up at about --time-scale ${sustainable} or below${caveat}.`;
   }
   return { keptUp, sustainableTimeScale: sustainable, note };
 }

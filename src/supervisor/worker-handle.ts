@@ -23,7 +23,7 @@ import type { PyWorkerData, SimulatedWorker } from '../../workers/py-worker.js';
  * or from the sources: dist/workers/py-worker-loader.js, which runs the build's
  * single-file bundle through V8's code cache (a new thread loads one file
  * instead of a module graph, and compiles little of it: a recycle takes about
- * a third of the time), or dist/workers/py-worker.js without the bundle.
+ * 40% less time), or dist/workers/py-worker.js without the bundle.
  */
 export function workerEntry(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -38,8 +38,9 @@ export function workerEntry(): string {
 }
 
 /**
- * The code cache of the worker bundle, from the first thread that compiled
- * it (py-worker-loader.ts); every later thread of this process starts from it.
+ * The code cache of the worker bundle, from the last thread that compiled it
+ * from source (py-worker-loader.ts: the first, or one whose cache V8 refused);
+ * every later thread of this process starts from it.
  */
 let codeCache: Uint8Array | null = null;
 
@@ -80,7 +81,7 @@ export class WorkerHandle {
   async boot(): Promise<number> {
     const result = await this.remote.boot();
     this.madeCodeCache = result.codeCache !== null;
-    codeCache ??= result.codeCache;
+    if (result.codeCache !== null) codeCache = result.codeCache;
     this.heap = new HeapReader(result.heap);
     this.page = new ProcessPageReader(result.heap);
     return result.importS;
