@@ -224,20 +224,16 @@ function measureOpsMix(): OpsResult {
       }
       return summary(times).median;
     };
-    const nsAlone = {
-      instance: alone(() => py.del(py.newWith(sites.newP, a, b, c))),
-      tuple: alone(() => py.del(py.tuple(a, b, c))),
-      list: alone(() => py.del(py.list([a, b, c]))),
-      dict: alone(() => py.del(py.dictWith(sites.abc, a, b, c))),
-    };
-    const nsBatched = alone(() => opsBatch(py, sites, a, b, c), Math.max(1, Math.round(n / BATCH))) / BATCH;
-    // Two operations interleaved, each pair: which of them pay for being interleaved.
-    const ops: [keyof typeof nsAlone, () => void][] = [
+    const ops: [keyof OpsResult['nsAlone'], () => void][] = [
       ['instance', () => py.del(py.newWith(sites.newP, a, b, c))],
       ['tuple', () => py.del(py.tuple(a, b, c))],
       ['list', () => py.del(py.list([a, b, c]))],
       ['dict', () => py.del(py.dictWith(sites.abc, a, b, c))],
     ];
+    const nsAlone = { instance: 0, tuple: 0, list: 0, dict: 0 };
+    for (const [name, op] of ops) nsAlone[name] = alone(op);
+    const nsBatched = alone(() => opsBatch(py, sites, a, b, c), Math.max(1, Math.round(n / BATCH))) / BATCH;
+    // Two operations interleaved, each pair: which of them pay for being interleaved.
     const pairExtra: Record<string, number> = {};
     for (let x = 0; x < ops.length; x++) {
       for (let y = x + 1; y < ops.length; y++) {
