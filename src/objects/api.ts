@@ -87,6 +87,13 @@ export interface FunctionOptions {
 const LOCALS_INITIAL = 1024;
 /** The most values a prepared call site takes (constKeys, constructorCall): they are passed as arguments. */
 export const MAX_PREPARED_VALUES = 8;
+/**
+ * _PY_FASTCALL_SMALL_STACK (Include/cpython/abstract.h, 3.8 to 3.11): slot_tp_init
+ * passes self and a class call's arguments to `__init__` in an array on the C
+ * stack of this many pointers (_PyObject_Call_Prepend); more take a PyMem
+ * block for the length of the call.
+ */
+const FASTCALL_SMALL_STACK = 5;
 
 export class Python {
   readonly heap: Heap;
@@ -610,7 +617,10 @@ export class Python {
     for (let i = 0; i < n; i++) values[i] = this.check(attrs[names[i]], names[i]);
     const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
+    // type_call: tp_new, then tp_init runs __init__, then the arguments go.
+    const stack = n + 1 > FASTCALL_SMALL_STACK ? space.objectMalloc(8 * (n + 1)) : 0;
     for (let i = 0; i < n; i++) instance.setAttr(space, h, names[i], space.identifier(names[i]), values[i]);
+    if (stack !== 0) space.objectFree(stack);
     space.decref(args);
     this.spareValues = values;
     return h;
@@ -648,6 +658,7 @@ export class Python {
     }
     const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
+    const stack = n + 1 > FASTCALL_SMALL_STACK ? space.objectMalloc(8 * (n + 1)) : 0;
     const m = space.mem;
     const handles = site.handles;
     const indexes = site.indexes;
@@ -662,6 +673,7 @@ export class Python {
       instance.setAttr(space, h, site.names[i], handles[i], values[i]);
       if (kind === K_INSTANCE && m[h + MANAGED_VALUES] !== 0) indexes[i] = instance.sharedKeyIndex(space, cls, handles[i]);
     }
+    if (stack !== 0) space.objectFree(stack);
     space.decref(args);
     this.spareValues = values;
     return h;

@@ -9,6 +9,7 @@ let fresh = 0;
 let slotted = 0;
 let plain = 0;
 let user = 0;
+let six = 0;
 
 const cases: OracleCase[] = [
   {
@@ -265,6 +266,21 @@ const cases: OracleCase[] = [
     },
     run: (py, [i, n]) => {
       for (let k = 0; k < 3; k++) py.new(user, { id: i, name: n, tags: py.list() });
+    },
+  },
+  {
+    name: 'instances with six attributes',
+    setup: 'class Six:\n    def __init__(self, a, b, c, d, e, f):\n        self.a = a\n        self.b = b\n        self.c = c\n        self.d = d\n        self.e = e\n        self.f = f\n',
+    params: 'Six, v',
+    args: 'Six, None',
+    body: 'x = Six(v, v, v, v, v, v)\ny = Six(v, v, v, v, v, v)\nz = Six(v, v, v, v, v, v)',
+    prepare: (py) => {
+      six = py.defineClass({ name: 'Six' });
+      return [];
+    },
+    run: (py) => {
+      const v = py.None;
+      for (let i = 0; i < 3; i++) py.new(six, { a: v, b: v, c: v, d: v, e: v, f: v });
     },
   },
   {
