@@ -196,6 +196,7 @@ export class ObjectSpace implements GcObjectModel {
     this.initStaticObjects();
     this.gc = new Collector(this.mem, this.f64, b + GC_STATE_OFFSET, this, options.gcCosts, heap.wasmMemory, layout.totalBytes);
     if (options.onCollection) this.gc.onCollection = options.onCollection;
+    this.gc.resurrectionKeepsAll = version.resurrectionKeepsAll;
   }
 
   // ------------------------------------------------------------------ static objects

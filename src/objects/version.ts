@@ -54,6 +54,12 @@ export interface ObjectVersion {
    * `len <= PyTuple_MAXSAVESIZE` (20) though only 19 are taken back out.
    */
   readonly tupleFreeListMaxLength: number;
+  /**
+   * Modules/gcmodule.c: 3.8's check_garbage keeps every object a collection
+   * found unreachable when a finalizer resurrected any of them; 3.9's
+   * handle_resurrected_objects keeps only what the resurrected ones reach.
+   */
+  readonly resurrectionKeepsAll: boolean;
   /** tp_basicsize of function (Include/funcobject.h): 3.11 adds func_builtins, func_version and more. */
   readonly functionBasicBytes: number;
   /** tp_basicsize of weakref (Include/weakrefobject.h): 3.11 adds vectorcall. */
@@ -78,6 +84,7 @@ const PYTHON_311: ObjectVersion = Object.freeze({
   mediumIntBytes: 32,
   intSizeOfMinDigits: 1,
   tupleFreeListMaxLength: 20,
+  resurrectionKeepsAll: false,
   functionBasicBytes: 136,
   weakrefBasicBytes: 64,
   // offsetof(PyGenObject, gi_iframe) + the frame's fixed part; the frame's locals come after.
@@ -94,12 +101,13 @@ const PYTHON_39: ObjectVersion = Object.freeze({
   mediumIntBytes: 28,
   intSizeOfMinDigits: 0,
   tupleFreeListMaxLength: 19,
+  resurrectionKeepsAll: false,
   functionBasicBytes: 120,
   weakrefBasicBytes: 56,
   generatorBasicBytes: 96,
 });
 
-const PYTHON_38: ObjectVersion = Object.freeze({ ...PYTHON_39, name: '3.8', listGrowth: LIST_GROWTH_38 });
+const PYTHON_38: ObjectVersion = Object.freeze({ ...PYTHON_39, name: '3.8', listGrowth: LIST_GROWTH_38, resurrectionKeepsAll: true });
 
 const VERSIONS: Partial<Record<ProfileName, ObjectVersion>> = { '3.11': PYTHON_311, '3.9': PYTHON_39, '3.8': PYTHON_38 };
 
