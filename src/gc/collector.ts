@@ -49,6 +49,10 @@
  * handling, tuple/dict untracking, the free lists. Glossary: gcHead (g) =
  * PyGC_Head* = handle - 4; gen heads = GEN_HEAD(gcstate, i).
  *
+ * 3.8 and 3.9 collect the same way, with one difference: a finalizer that
+ * resurrects an object keeps the whole unreachable set alive in 3.8
+ * (check_garbage), only what it reaches from 3.9 on (resurrectionKeepsAll).
+ *
  * Not modelled: legacy finalizers (tp_del, only some C types), DEBUG_* flags,
  * gc.garbage (always empty without tp_del), and the eval-breaker scheduling of
  * 3.12+ (3.11 collects synchronously inside the allocation).
@@ -238,6 +242,13 @@ export class Collector {
   cow: CopyOnWrite | null = null;
   /** Observers of every collection (metrics; not part of CPython's API). */
   onCollection: ((report: CollectionReport) => void) | null = null;
+  /**
+   * CPython 3.8's check_garbage: when a finalizer resurrected any object the
+   * collection found unreachable, all of them survive it (to the older
+   * generation), collected or not; from 3.9 on handle_resurrected_objects
+   * keeps only what the resurrected objects reach. Set by the object model.
+   */
+  resurrectionKeepsAll = false;
   private visited = 0;
   /** Objects left in the generation by the last moveUnreachable (after untracking). */
   private survivors = 0;
@@ -525,17 +536,11 @@ export class Collector {
     let collected = model.handleWeakrefs(unreachable, old, oldTag);
     this.finalizeGarbage(unreachable);
 
-    // handle_resurrected_objects
-    for (let g = m[unreachable + GC_NEXT]; g !== unreachable; g = m[g + GC_NEXT]) m[g + GC_FLAGS] &= ~GC_COLLECTING;
-    const finalUnreachable = b + FINAL_UNREACHABLE_HEAD;
-    this.updateRefs(unreachable);
-    this.subtractRefs(unreachable, 0);
-    this.moveUnreachable(unreachable, finalUnreachable, false, false, oldTag);
-    for (let g = m[finalUnreachable + GC_NEXT]; g !== finalUnreachable; g = m[g + GC_NEXT]) m[g + GC_FLAGS] &= ~GC_UNREACHABLE;
-    gcListMerge(m, unreachable, old);
-
-    collected += gcListSize(m, finalUnreachable);
-    this.deleteGarbage(finalUnreachable, old, oldTag);
+    if (this.resurrectionKeepsAll) {
+      collected += this.checkGarbage(unreachable, old, oldTag);
+    } else {
+      collected += this.handleResurrectedObjects(unreachable, old, oldTag);
+    }
 
     if (generation === NUM_GENERATIONS - 1) model.clearFreeLists();
 
@@ -546,6 +551,52 @@ export class Collector {
     this.f64[f + F64_PAUSE_TOTAL_NS / 2] += pauseNs;
     if (pauseNs > this.f64[f + F64_PAUSE_MAX_NS / 2]) this.f64[f + F64_PAUSE_MAX_NS / 2] = pauseNs;
     return { generation, collected, uncollectable: 0, examined, pauseNs };
+  }
+
+  /**
+   * handle_resurrected_objects (3.9+), then delete_garbage: what a finalizer
+   * made reachable again, and what that reaches, moves to `old`; the rest is
+   * cleared. Returns how many objects were deleted.
+   */
+  private handleResurrectedObjects(unreachable: number, old: number, oldTag: number): number {
+    const m = this.m;
+    const b = this.base;
+    for (let g = m[unreachable + GC_NEXT]; g !== unreachable; g = m[g + GC_NEXT]) m[g + GC_FLAGS] &= ~GC_COLLECTING;
+    const finalUnreachable = b + FINAL_UNREACHABLE_HEAD;
+    this.updateRefs(unreachable);
+    this.subtractRefs(unreachable, 0);
+    this.moveUnreachable(unreachable, finalUnreachable, false, false, oldTag);
+    for (let g = m[finalUnreachable + GC_NEXT]; g !== finalUnreachable; g = m[g + GC_NEXT]) m[g + GC_FLAGS] &= ~GC_UNREACHABLE;
+    gcListMerge(m, unreachable, old);
+
+    const deleted = gcListSize(m, finalUnreachable);
+    this.deleteGarbage(finalUnreachable, old, oldTag);
+    return deleted;
+  }
+
+  /**
+   * check_garbage (3.8), then delete_garbage: gc_refs recomputed within the
+   * unreachable set; if any object is referred to from outside it now, the
+   * whole set moves to `old` and nothing is deleted. Returns how many
+   * objects were deleted.
+   */
+  private checkGarbage(unreachable: number, old: number, oldTag: number): number {
+    const m = this.m;
+    this.updateRefs(unreachable);
+    this.subtractRefs(unreachable, 0);
+    let resurrected = false;
+    for (let g = m[unreachable + GC_NEXT]; g !== unreachable; g = m[g + GC_NEXT]) {
+      if (m[g + GC_REFS] !== 0) resurrected = true;
+      m[g + GC_FLAGS] &= ~GC_COLLECTING;
+    }
+    if (resurrected) {
+      setGenTags(m, unreachable, oldTag);
+      gcListMerge(m, unreachable, old);
+      return 0;
+    }
+    const deleted = gcListSize(m, unreachable);
+    this.deleteGarbage(unreachable, old, oldTag);
+    return deleted;
   }
 
   /**

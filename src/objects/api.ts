@@ -23,10 +23,13 @@
  * corrupting the heap (a handle whose block was since reused by another
  * object cannot be told apart, as in C).
  *
- * Every operation allocates what CPython 3.11 allocates (types/*.ts) and adds
- * its modelled CPU cost (costs.ts) to `elapsedNs`; collections add their
- * modelled pause. The `gc` and `sys` members mirror the modules of those names;
- * `tracemalloc` and `objgraph` the tools.
+ * Every operation allocates what CPython allocates (types/*.ts) -- the
+ * version of the heap's profile: 3.11 by default, or 3.9 or 3.8 (version.ts;
+ * there, every `call` runs in a frame object, as CPython's calls do, and
+ * `code()` says how big a function's frames are) -- and adds its modelled CPU
+ * cost (costs.ts) to `elapsedNs`; collections add their modelled pause. The
+ * `gc` and `sys` members mirror the modules of those names; `tracemalloc` and
+ * `objgraph` the tools.
  */
 import { PyheapError } from '../errors.js';
 import type { CollectionReport } from '../gc/collector.js';
@@ -43,6 +46,8 @@ import * as buffer from './types/buffer.js';
 import * as bytes from './types/bytes.js';
 import * as dict from './types/dict.js';
 import * as float from './types/float.js';
+import * as frame from './types/frame.js';
+import { type CodeShape, extrasOf } from './types/frame.js';
 import * as fn from './types/function.js';
 import * as generator from './types/generator.js';
 import * as instance from './types/instance.js';
@@ -54,12 +59,13 @@ import * as set from './types/set.js';
 import * as str from './types/str.js';
 import * as tuple from './types/tuple.js';
 import * as weakref from './types/weakref.js';
+import { OBJECT_PROFILES, objectVersion } from './version.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding (and checks that it
 // is initialised) at every use.
 const { MANAGED_VALUES, OB_TYPE } = header;
-const { F_MANAGED_DICT, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, MAX_TYPES, T_FROZENSET, T_STR } = typeTable;
+const { F_MANAGED_DICT, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FRAME, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, MAX_TYPES, T_FROZENSET, T_STR } = typeTable;
 
 /** A simulated object: the word address of its header in the simulated heap. */
 export type Ref = number;
@@ -85,8 +91,22 @@ export interface FunctionOptions {
 }
 
 const LOCALS_INITIAL = 1024;
+/**
+ * The code of a `call()` made without one (3.8/3.9 frames): a function of 4
+ * locals whose value stack goes 4 deep, a 448-byte frame. Each depth of nested
+ * calls has such a code of its own, as a handler calling its helpers calls
+ * other functions: a call at a depth reuses the frame the last one there left.
+ */
+const DEFAULT_CALL_SHAPE: CodeShape = Object.freeze({ nlocals: 4, stacksize: 4 });
 /** The most values a prepared call site takes (constKeys, constructorCall): they are passed as arguments. */
 export const MAX_PREPARED_VALUES = 8;
+/**
+ * _PY_FASTCALL_SMALL_STACK (Include/cpython/abstract.h, 3.8 to 3.11): slot_tp_init
+ * passes self and a class call's arguments to `__init__` in an array on the C
+ * stack of this many pointers (_PyObject_Call_Prepend); more take a PyMem
+ * block for the length of the call.
+ */
+const FASTCALL_SMALL_STACK = 5;
 
 export class Python {
   readonly heap: Heap;
@@ -119,19 +139,29 @@ export class Python {
   private readonly handleStart: number;
   private readonly handleEnd: number;
   private readonly knownTypes: Uint8Array;
+  /** Calls make frame objects (3.8/3.9): read once per call. */
+  private readonly frameObjects: boolean;
+  /** 3.8/3.9: calls open now (the depth whose default code the next call without one uses). */
+  private callDepth = 0;
+  /** 3.8/3.9: the default code of each call depth, of each generator's number of locals, of each class's `__init__` (0: none yet). */
+  private readonly callCodes: number[] = [];
+  private readonly generatorCodes = new Map<number, number>();
+  private readonly initCodes = new Int32Array(MAX_TYPES);
 
   constructor(options: PythonOptions = {}) {
     this.heap = options.heap instanceof Heap ? options.heap : new Heap(options.heap);
-    if (this.heap.profile.name !== '3.11') {
-      // Objects' sizes, dict tables and instance layouts here are 3.11's; older
-      // versions differ (no inline values, 24-byte dict entries, frame objects).
+    const version = objectVersion(this.heap.profile.name);
+    if (version === null) {
+      // The heap profile's layout is known, its objects are not: nothing of 3.7's objects was measured.
       throw new PyheapError(
         'PYHEAP_E_OBJECT_USAGE',
-        `the object model simulates CPython 3.11; a heap with profile ${this.heap.profile.name} can replay traces but not hold simulated objects`,
+        `the object model simulates CPython ${OBJECT_PROFILES.join(', ')}; a heap with profile ${this.heap.profile.name} can replay traces but not hold simulated objects`,
       );
     }
+    this.frameObjects = version.frameObjects;
     this.costs = options.costs ?? CPYTHON_311_COSTS;
     this.space = new ObjectSpace(this.heap, {
+      version,
       gcCosts: gcCostsFrom(this.costs),
       onCollection: (report) => {
         this.elapsedNs += report.pauseNs;
@@ -156,20 +186,73 @@ export class Python {
   /**
    * Runs `body` as a Python call: objects it creates or reads are its locals,
    * decref'd in order when it returns. A Ref it returns survives as a local
-   * of the caller.
+   * of the caller. In 3.8/3.9 the call runs in a frame object sized by `code`
+   * (code()), or by a default code of its call depth (DEFAULT_CALL_SHAPE).
    */
-  call(body: () => Ref | void): Ref {
+  call(body: () => Ref | void, code?: Code): Ref {
     this.elapsedNs += this.costs.call;
+    const f = this.frameObjects ? this.enterCode(code) : 0;
     this.pushFrame();
     let result: Ref | void = undefined;
     try {
       result = body();
       if (typeof result === 'number' && result !== 0) this.space.incref(this.check(result, 'call() result'));
     } finally {
-      this.popFrame();
+      if (f === 0) {
+        this.popFrame();
+      } else {
+        this.callDepth--;
+        this.returnFrom(f, true);
+      }
     }
     if (typeof result === 'number' && result !== 0) return this.own(result);
     return 0;
+  }
+
+  /**
+   * A function's code object, as far as its frames need it: its locals,
+   * value-stack depth, cell and free variables (co_nlocals, co_stacksize,
+   * co_cellvars, co_freevars). Prepared once, passed to call() and generator()
+   * for every call of that function: in 3.8/3.9 a frame is as big as its code
+   * says, and a function's calls reuse the frame its last call left
+   * (co_zombieframe). Code objects are not themselves simulated in the heap.
+   */
+  code(shape: CodeShape): Code {
+    for (const key of ['nlocals', 'stacksize', 'ncells', 'nfrees'] as const) {
+      const v = shape[key];
+      const optional = key === 'ncells' || key === 'nfrees';
+      if ((v !== undefined || !optional) && (!Number.isInteger(v) || (v as number) < 0)) throw this.misuse(`code(): ${key} must be an integer >= 0, got ${v}`);
+    }
+    const frozen = Object.freeze({ ...shape });
+    return new Code(this, this.space.codes.add(extrasOf(frozen)), frozen);
+  }
+
+  /** _PyFrame_New_NoTrack for a call of `code`, or of the default code of this call depth. */
+  private enterCode(code: Code | undefined): number {
+    let id: number;
+    if (code !== undefined) {
+      if (code.owner !== this) throw this.misuse('call(): the code was prepared by another Python');
+      id = code.id;
+    } else {
+      id = this.callCodes[this.callDepth] ?? 0;
+      if (id === 0) id = this.callCodes[this.callDepth] = this.space.codes.add(extrasOf(DEFAULT_CALL_SHAPE));
+    }
+    const f = frame.newFrame(this.space, id);
+    this.callDepth++;
+    return f;
+  }
+
+  /**
+   * The call of frame `f` returns (3.8/3.9): frame_dealloc opens a trashcan
+   * level, drops the frame's locals -- the current frame's, when `ownLocals`
+   * -- and keeps or frees the frame.
+   */
+  private returnFrom(f: number, ownLocals: boolean): void {
+    const space = this.space;
+    space.trashEnter();
+    if (ownLocals) this.popFrame();
+    frame.returned(space, f);
+    space.trashEnd();
   }
 
   /**
@@ -389,7 +472,7 @@ export class Python {
     const values = this.preparedValues('dictWith', 'keys', n, v0, v1, v2, v3, v4, v5, v6, v7);
     this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
     let d: Ref;
-    if (resolved && keys.distinct && n <= dict.SMALL_DISPLAY_MAX) {
+    if (resolved && keys.distinct && n <= dict.SMALL_DISPLAY_MAX && !space.legacyDicts) {
       d = dict.fromConstKeys(space, handles, keys.hashes, values, n);
     } else {
       // Identifier strs: an all-str table, as dict() finds them. The first call
@@ -580,12 +663,19 @@ export class Python {
 
   /** A class: `__dict__` instances unless `slots` is given; `finalizer` is `__del__`. */
   defineClass(spec: ClassSpec): number {
-    const type = this.space.types.defineClass(spec);
-    if ((this.space.types.flags[type] & F_MANAGED_DICT) !== 0) {
-      // type_new: ht_cached_keys = _PyDict_NewKeysForClass()
-      this.space.setClassKeys(type, dict.newKeysForClass(this.space));
-    }
-    return type;
+    return this.space.defineClass(spec);
+  }
+
+  /**
+   * 3.8/3.9: the frame of the `__init__` a class call with n attributes runs,
+   * `def __init__(self, a, b, ...): self.a = a ...` -- co_nlocals 1 + n,
+   * co_stacksize 2 (LOAD_FAST a, LOAD_FAST self, STORE_ATTR). A class has one
+   * `__init__`: its first call with attributes sizes it.
+   */
+  private enterInit(cls: number, n: number): number {
+    let id = this.initCodes[cls];
+    if (id === 0) id = this.initCodes[cls] = this.space.codes.add(extrasOf({ nlocals: 1 + n, stacksize: 2 }));
+    return frame.newFrame(this.space, id);
   }
 
   /**
@@ -610,7 +700,12 @@ export class Python {
     for (let i = 0; i < n; i++) values[i] = this.check(attrs[names[i]], names[i]);
     const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
+    // type_call: tp_new, then tp_init runs __init__ (3.8/3.9: in a frame), then the arguments go.
+    const stack = n + 1 > FASTCALL_SMALL_STACK ? space.objectMalloc(8 * (n + 1)) : 0;
+    const f = this.frameObjects ? this.enterInit(cls, n) : 0;
     for (let i = 0; i < n; i++) instance.setAttr(space, h, names[i], space.identifier(names[i]), values[i]);
+    if (f !== 0) this.returnFrom(f, false);
+    if (stack !== 0) space.objectFree(stack);
     space.decref(args);
     this.spareValues = values;
     return h;
@@ -621,13 +716,14 @@ export class Python {
    * the attribute of the same name, in order (what new() does), prepared
    * once: after its first call it keeps each name's index in the class's
    * shared keys, as CPython 3.11's specializer caches it in a
-   * STORE_ATTR_INSTANCE_VALUE (Python/specialize.c). Preparing changes nothing.
+   * STORE_ATTR_INSTANCE_VALUE (Python/specialize.c; 3.8/3.9 have no such
+   * cache, nor inline values). Preparing changes nothing.
    */
   constructorCall(cls: number, names: readonly string[]): ConstructorCall {
     this.expectClass(cls);
     if (names.length > MAX_PREPARED_VALUES) throw this.misuse(`constructorCall(): at most ${MAX_PREPARED_VALUES} attributes; use new() for more`);
     if (this.space.types.kind[cls] === K_SLOTS) for (const name of names) this.expectSlot(cls, name);
-    return new ConstructorCall(this, cls, names);
+    return new ConstructorCall(this, cls, names, (this.space.types.flags[cls] & F_MANAGED_DICT) !== 0);
   }
 
   /**
@@ -648,20 +744,25 @@ export class Python {
     }
     const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
+    const stack = n + 1 > FASTCALL_SMALL_STACK ? space.objectMalloc(8 * (n + 1)) : 0;
+    const f = this.frameObjects ? this.enterInit(cls, n) : 0;
     const m = space.mem;
     const handles = site.handles;
     const indexes = site.indexes;
+    const inline = site.inlineValues;
     for (let i = 0; i < n; i++) {
       const ix = indexes[i];
-      const valuesArray = kind === K_INSTANCE ? m[h + MANAGED_VALUES] : 0;
+      const valuesArray = inline ? m[h + MANAGED_VALUES] : 0;
       if (ix >= 0 && valuesArray !== 0) {
         instance.storeAtIndex(space, valuesArray, ix, values[i]);
         continue;
       }
       if (handles[i] === 0) handles[i] = space.identifier(site.names[i]);
       instance.setAttr(space, h, site.names[i], handles[i], values[i]);
-      if (kind === K_INSTANCE && m[h + MANAGED_VALUES] !== 0) indexes[i] = instance.sharedKeyIndex(space, cls, handles[i]);
+      if (inline && m[h + MANAGED_VALUES] !== 0) indexes[i] = instance.sharedKeyIndex(space, cls, handles[i]);
     }
+    if (f !== 0) this.returnFrom(f, false);
+    if (stack !== 0) space.objectFree(stack);
     space.decref(args);
     this.spareValues = values;
     return h;
@@ -770,11 +871,31 @@ export class Python {
     return this.own(fn.newClosure(this.space, captured, this.functionParts(options)));
   }
 
-  /** A generator object whose suspended frame holds these locals. */
-  generator(frameLocals: readonly Ref[] = []): Ref {
+  /**
+   * A generator object whose suspended frame holds these locals. In 3.8/3.9
+   * the frame is a frame object of `code`, or of a generator function of
+   * that many locals whose value stack goes 1 deep (`def g(a, b): yield a`).
+   */
+  generator(frameLocals: readonly Ref[] = [], code?: Code): Ref {
     for (const x of frameLocals) this.check(x, 'generator local');
+    if (code !== undefined && code.owner !== this) throw this.misuse('generator(): the code was prepared by another Python');
     this.elapsedNs += this.costs.generatorNew;
-    return this.own(generator.newGenerator(this.space, frameLocals));
+    let id = 0;
+    if (this.frameObjects) {
+      const room = code === undefined ? frameLocals.length : code.shape.nlocals + (code.shape.ncells ?? 0) + (code.shape.nfrees ?? 0);
+      if (room < frameLocals.length) throw this.misuse(`generator(): ${frameLocals.length} locals, but the code's frame has room for ${room}`);
+      id = code?.id ?? this.generatorCode(frameLocals.length);
+    }
+    return this.own(generator.newGenerator(this.space, frameLocals, id));
+  }
+
+  private generatorCode(nlocals: number): number {
+    let id = this.generatorCodes.get(nlocals);
+    if (id === undefined) {
+      id = this.space.codes.add(extrasOf({ nlocals, stacksize: 1 }));
+      this.generatorCodes.set(nlocals, id);
+    }
+    return id;
   }
 
   /** The generator runs to its end (`for x in gen: ...`): its frame's locals are released and nothing is left to close. */
@@ -1025,18 +1146,36 @@ export class ConstructorCall {
   /** The process whose class, identifiers and shared keys these are. */
   readonly owner: Python;
   readonly cls: number;
+  /** The class's instances keep inline values (3.11): the indexes below apply. */
+  readonly inlineValues: boolean;
   readonly names: readonly string[];
   /** The names' identifier strs, resolved at first use (0 until then). */
   readonly handles: Int32Array;
   /** Each name's index in the class's shared keys, once a store has put it there (-1 until then). */
   readonly indexes: Int32Array;
 
-  constructor(owner: Python, cls: number, names: readonly string[]) {
+  constructor(owner: Python, cls: number, names: readonly string[], inlineValues: boolean) {
     this.owner = owner;
     this.cls = cls;
+    this.inlineValues = inlineValues;
     this.names = Object.freeze([...names]);
     this.handles = new Int32Array(names.length);
     this.indexes = new Int32Array(names.length).fill(-1);
+  }
+}
+
+/** A function's code object, as its frames need it (Python.code). */
+export class Code {
+  /** The process whose code table holds it. */
+  readonly owner: Python;
+  /** Its id in the process's code table (src/objects/types/frame.ts). */
+  readonly id: number;
+  readonly shape: Readonly<CodeShape>;
+
+  constructor(owner: Python, id: number, shape: Readonly<CodeShape>) {
+    this.owner = owner;
+    this.id = id;
+    this.shape = shape;
   }
 }
 
@@ -1191,7 +1330,7 @@ export class SysModule {
       case K_SLOTS:
         return instance.sizeOf(space, h);
       case K_FUNCTION:
-        return fn.sizeOfFunction();
+        return fn.sizeOfFunction(space);
       case K_CELL:
         return fn.sizeOfCell();
       case K_GENERATOR:
@@ -1199,13 +1338,16 @@ export class SysModule {
       case K_MODULE:
         return module.sizeOf();
       case K_WEAKREF:
-        return weakref.sizeOf();
+        return weakref.sizeOf(space);
       case K_BUFFER:
         return buffer.sizeOf(space, h);
       case K_RESOURCE:
         return resource.sizeOf(space, h);
+      case K_FRAME:
+        return frame.sizeOf(space, h);
       case K_STATIC:
-        return h === space.None ? 16 : h === space.emptyTuple ? 40 : 28;
+        // None; the empty tuple; True and False, the ints 1 and 0.
+        return h === space.None ? 16 : h === space.emptyTuple ? 40 : int.sizeOfDigits(space, h === space.False ? 0 : 1);
       default:
         throw this.py.misuse(`getsizeof of an unknown object ${h}`);
     }

@@ -5,7 +5,8 @@
  * PyObject* is in CPython; what CPython puts *before* that pointer sits before
  * the handle here too:
  *
- *   managed-dict pre-header   h-8 values   h-6 dict      (3.11 instances with __dict__)
+ *   managed-dict pre-header   h-8 values   h-6 dict      (3.11 instances with __dict__;
+ *                                                        3.8/3.9 keep the dict at h+2, instance.ts)
  *   PyGC_Head                 h-4 next  h-3 prev  h-2 gc_refs  h-1 flags   (GC types)
  *   PyObject                  h+0 ob_refcnt   h+1 ob_type
  *   the type's own fields     h+2 ...          (types/*.ts)

@@ -35,12 +35,13 @@ import type { CopyOnWrite } from '../heap/copy-on-write.js';
 import * as builtinResults from './builtin-results.js';
 import * as header from './header.js';
 import * as staticArea from './static-area.js';
-import { TypeTable } from './type-table.js';
+import { type ClassSpec, TypeTable } from './type-table.js';
 import * as typeTable from './type-table.js';
 import * as buffer from './types/buffer.js';
 import * as bytes from './types/bytes.js';
 import * as dict from './types/dict.js';
 import * as float from './types/float.js';
+import * as frame from './types/frame.js';
 import * as fn from './types/function.js';
 import * as generator from './types/generator.js';
 import * as instance from './types/instance.js';
@@ -52,12 +53,13 @@ import * as set from './types/set.js';
 import * as str from './types/str.js';
 import * as tuple from './types/tuple.js';
 import * as weakref from './types/weakref.js';
+import type { ObjectVersion } from './version.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
 const { GC_HEAD_WORDS, GC_NEXT, MANAGED_VALUES, OB_REFCNT, OB_TYPE } = header;
 const { GC_STATE_OFFSET, IDENTIFIER_WORDS, IDENTIFIERS, IMMORTAL_REFCNT, MAX_IDENTIFIERS, NSMALLNEGINTS, NSMALLPOSINTS, STATIC_AREA_WORDS, STATIC_BYTE_CHARS, STATIC_EMPTY_BYTES, STATIC_EMPTY_KEYS, STATIC_EMPTY_STR, STATIC_EMPTY_TUPLE, STATIC_FALSE, STATIC_LATIN1, STATIC_NONE, STATIC_OBJECT_WORDS, STATIC_SMALL_INTS, STATIC_TRUE, TRASH_DELETE_LATER, TRASH_NESTING } = staticArea;
-const { F_FINALIZE, F_GC, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, T_BOOL, T_BYTES, T_DICT, T_INT, T_LIST, T_NONE, T_STR, T_TUPLE } = typeTable;
+const { F_FINALIZE, F_GC, F_HAS_DICT, F_MANAGED_DICT, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FRAME, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, T_BOOL, T_BYTES, T_DICT, T_INT, T_LIST, T_NONE, T_STR, T_TUPLE } = typeTable;
 
 /** The longest Uint8Array V8 allows: strings and bytes are read through one view of the whole heap. */
 const MAX_BYTE_VIEW_BYTES = 2 ** 32;
@@ -69,6 +71,8 @@ const RECENT_NAMES = 8;
 const TRASH_UNWIND_LEVEL = 50;
 
 export interface ObjectSpaceOptions {
+  /** The CPython version whose objects these are (version.ts). */
+  version: ObjectVersion;
   gcCosts: GcCosts;
   /** Called after every collection (metrics, events). */
   onCollection?: (report: CollectionReport) => void;
@@ -90,6 +94,17 @@ export class ObjectSpace implements GcObjectModel {
   readonly u16: Uint16Array;
   readonly types: TypeTable;
   readonly gc: Collector;
+  /** The version's table, and the figures of it the hot paths read, copied (version.ts). */
+  readonly version: ObjectVersion;
+  readonly frameObjects: boolean;
+  readonly keysHeaderBytes: number;
+  /** Dicts as 3.8/3.9 make them (dictobject.c before 3.10: no str-only entries, split tables that only append; dict.ts). */
+  readonly legacyDicts: boolean;
+  readonly listGrowth: number;
+  readonly mediumIntBytes: number;
+  readonly tupleFreeListMaxLength: number;
+  /** Code objects: frame sizes and zombie frames (3.8/3.9, frame.ts). */
+  readonly codes = new frame.CodeTable();
   /** Word address of the interpreter state area (static-area.ts). */
   readonly staticBase: number;
   readonly None: number;
@@ -144,6 +159,14 @@ export class ObjectSpace implements GcObjectModel {
       );
     }
     this.heap = heap;
+    const version = options.version;
+    this.version = version;
+    this.frameObjects = version.frameObjects;
+    this.keysHeaderBytes = version.keysHeaderBytes;
+    this.legacyDicts = !version.unicodeEntries;
+    this.listGrowth = version.listGrowth;
+    this.mediumIntBytes = version.mediumIntBytes;
+    this.tupleFreeListMaxLength = version.tupleFreeListMaxLength;
     this.mem = heap.mem;
     this.f64 = new Float64Array(heap.buffer);
     this.u8 = new Uint8Array(heap.buffer);
@@ -158,7 +181,7 @@ export class ObjectSpace implements GcObjectModel {
     this.emptyBytes = b + STATIC_EMPTY_BYTES;
     this.emptyKeys = b + STATIC_EMPTY_KEYS;
     const tables = annexTables(heap.buffer, layout.totalBytes);
-    this.types = new TypeTable(tables.gcTypes);
+    this.types = new TypeTable(tables.gcTypes, version);
     this.gcTypes = tables.gcTypes;
     this.traverseKinds = tables.traverseKinds;
     this.traverseCountOffsets = tables.traverseCountOffsets;
@@ -173,6 +196,7 @@ export class ObjectSpace implements GcObjectModel {
     this.initStaticObjects();
     this.gc = new Collector(this.mem, this.f64, b + GC_STATE_OFFSET, this, options.gcCosts, heap.wasmMemory, layout.totalBytes);
     if (options.onCollection) this.gc.onCollection = options.onCollection;
+    this.gc.resurrectionKeepsAll = version.resurrectionKeepsAll;
   }
 
   // ------------------------------------------------------------------ static objects
@@ -210,7 +234,19 @@ export class ObjectSpace implements GcObjectModel {
     }
   }
 
-  /** A managed-dict class's ht_cached_keys; its instances' values are then walked by the collector itself. */
+  /**
+   * A class (type_new): with a `__dict__`, its ht_cached_keys, the shared keys
+   * of its instances' attributes (_PyDict_NewKeysForClass).
+   */
+  defineClass(spec: ClassSpec): number {
+    const type = this.types.defineClass(spec);
+    const flags = this.types.flags[type];
+    if ((flags & F_MANAGED_DICT) !== 0) this.setClassKeys(type, dict.newKeysForClass(this));
+    else if ((flags & F_HAS_DICT) !== 0) this.types.cachedKeys[type] = dict.newKeysForClass(this);
+    return type;
+  }
+
+  /** A managed-dict class's ht_cached_keys (3.11); its instances' values are then walked by the collector itself. */
   setClassKeys(type: number, keys: number): void {
     this.types.cachedKeys[type] = keys;
     this.traverseKinds[type] = TRAVERSE_VALUES;
@@ -473,6 +509,8 @@ export class ObjectSpace implements GcObjectModel {
         return buffer.dealloc(this, h);
       case K_RESOURCE:
         return resource.dealloc(this, h);
+      case K_FRAME:
+        return frame.dealloc(this, h);
       case K_STATIC:
         throw new PyheapError('PYHEAP_E_HEAP_POINTER', `the static object at ${h} was deallocated: its refcount went wrong`);
       default:
@@ -493,6 +531,17 @@ export class ObjectSpace implements GcObjectModel {
     }
     m[nesting]++;
     return true;
+  }
+
+  /**
+   * One trashcan level entered without the deposit check: a call's frame
+   * released as the call returns (frame.returned; Py_TRASHCAN_SAFE_BEGIN in
+   * frame_dealloc). pyheap releases such a frame at once even 50 levels deep,
+   * where CPython would defer it: a call's locals are the API's, not in the
+   * frame's block. Py_TRASHCAN_END (trashEnd) closes it.
+   */
+  trashEnter(): void {
+    this.mem[this.staticBase + TRASH_NESTING]++;
   }
 
   /** Py_TRASHCAN_END: at the outermost level, destroy what was deposited. */
@@ -541,6 +590,8 @@ export class ObjectSpace implements GcObjectModel {
       case K_INSTANCE:
       case K_SLOTS:
         return instance.dealloc(this, h);
+      case K_FRAME:
+        return frame.dealloc(this, h);
       default:
         throw new Error(`a ${this.types.names[this.typeOf(h)]} was deposited on the trashcan, which only containers use`);
     }
@@ -642,6 +693,8 @@ export class ObjectSpace implements GcObjectModel {
         return module.traverse(this, h);
       case K_WEAKREF:
         return weakref.traverse(this, h);
+      case K_FRAME:
+        return frame.traverse(this, h);
       default:
         return 0;
     }
@@ -692,6 +745,9 @@ export class ObjectSpace implements GcObjectModel {
       case K_WEAKREF:
         weakref.clearRef(this, h);
         return true;
+      case K_FRAME:
+        frame.clear(this, h);
+        return true;
       default:
         return false;
     }
@@ -721,8 +777,9 @@ export class ObjectSpace implements GcObjectModel {
     return weakref.handleWeakrefs(this, unreachableHead, oldHead, oldTag);
   }
 
-  /** clear_freelists (full collections): tuples, floats, lists, dicts go back to pymalloc. */
+  /** clear_freelists (full collections): frames (3.8/3.9), tuples, floats, lists, dicts go back to pymalloc. */
   clearFreeLists(): void {
+    if (this.frameObjects) frame.clearFreeList(this);
     tuple.clearFreeList(this);
     float.clearFreeList(this);
     list.clearFreeList(this);

@@ -8,8 +8,9 @@
  *          thresholds, statistics
  *   +64    trashcan: nesting depth, the delete-later chain
  *   +66    free lists: float (head, count), tuple (20 heads, 20 counts),
- *          list (count + 80 slots), dict (count + 80), dict keys (count + 80)
- *   +368   static objects, 16-byte aligned, 8 words each: None, True, False,
+ *          list (count + 80 slots), dict (count + 80), dict keys (count + 80),
+ *          frame (count, head; 3.8/3.9)
+ *   +360   static objects, 16-byte aligned, 8 words each: None, True, False,
  *          the empty tuple, str and bytes, Py_EMPTY_KEYS, the small ints
  *          -5..256, the 256 one-character latin-1 strings, the 256
  *          one-byte bytes objects
@@ -43,8 +44,12 @@ export const DICT_NUMFREE = 189;
 export const DICT_FREE = 190; //        80 words
 export const KEYS_NUMFREE = 270;
 export const KEYS_FREE = 271; //        80 words
+/** PyFrame_MAXFREELIST (Objects/frameobject.c, 3.8/3.9): dead frames linked through f_back, newest first. */
+export const FRAME_MAXFREELIST = 200;
+export const FRAME_NUMFREE = 352;
+export const FRAME_FREE_HEAD = 353;
 
-export const STATIC_OBJECTS = 352;
+export const STATIC_OBJECTS = 360;
 export const STATIC_OBJECT_WORDS = 8;
 export const STATIC_NONE = STATIC_OBJECTS + 0 * STATIC_OBJECT_WORDS;
 export const STATIC_TRUE = STATIC_OBJECTS + 1 * STATIC_OBJECT_WORDS;

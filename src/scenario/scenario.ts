@@ -19,7 +19,7 @@ const gcSchema = z
     thresholds: z
       .tuple([z.number().int().min(0), z.number().int().min(0), z.number().int().min(0)])
       .default([700, 10, 10])
-      .describe('gc.set_threshold(threshold0, threshold1, threshold2); CPython 3.11 starts with (700, 10, 10)'),
+      .describe('gc.set_threshold(threshold0, threshold1, threshold2); CPython starts with (700, 10, 10)'),
     enabled: z.boolean().default(true).describe('false: gc.disable() at startup (reference counting still frees acyclic garbage)'),
     freeze_after_boot: z.boolean().default(false).describe('gc.freeze() once the app is imported (after preload: before the fork)'),
   })
@@ -48,7 +48,10 @@ const bootSchema = z
 const serviceSchema = z
   .strictObject({
     workers: z.number().int().min(1).max(512).describe('worker processes (Gunicorn workers, Celery concurrency, uWSGI processes)'),
-    python: z.literal('3.11').default('3.11').describe('the CPython version simulated (the object model is 3.11)'),
+    python: z
+      .enum(['3.11', '3.9', '3.8'])
+      .default('3.11')
+      .describe("the CPython version simulated: its pymalloc layout and its objects' sizes, dicts, instances and frames"),
     fork_time: durationSchema
       .default(0.005)
       .describe('boot time of a worker forked from a master that imported the app (Gunicorn preload_app, uWSGI without lazy-apps, Celery)'),

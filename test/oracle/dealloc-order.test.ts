@@ -1,14 +1,16 @@
 /**
  * The order in which a deep structure's blocks are freed, against CPython
- * 3.11 call for call (test/support/alloc-oracle.ts). Past 50 nested
- * deallocations CPython's trashcan (Py_TRASHCAN_BEGIN, _PyTrash_UNWIND_LEVEL)
- * defers objects to a chain destroyed as the nesting unwinds, so the frees
- * of a chain deeper than that come in a distinctive order, and the free
- * lists (80 lists, 80 dicts) take the first objects to die.
+ * 3.11, 3.9 and 3.8 call for call (test/support/alloc-oracle.ts). Past 50
+ * nested deallocations CPython's trashcan (Py_TRASHCAN_BEGIN,
+ * _PyTrash_UNWIND_LEVEL) defers objects to a chain destroyed as the nesting
+ * unwinds, so the frees of a chain deeper than that come in a distinctive
+ * order, and the free lists (80 lists, 80 dicts) take the first objects to
+ * die. In 3.8/3.9 the locals die inside frame_dealloc, one trashcan level
+ * deep, so the deferral starts one object earlier.
  */
 import { describe, expect, it } from 'vitest';
 import type { Python, Ref } from '../../src/objects/api.js';
-import { type OracleCase, recordInCPython, recorderAvailable, runInSimulation } from '../support/alloc-oracle.js';
+import { ORACLE_VERSIONS, type OracleCase, recordInCPython, recorderFor, runInSimulation } from '../support/alloc-oracle.js';
 
 /** `x = <wrap x>` `depth` times from `x = <leaf>`; the chain dies with the frame. */
 function chain(name: string, depth: number, leaf: string, wrap: string, make: (py: Python, x: Ref) => Ref, start: (py: Python) => Ref): OracleCase {
@@ -64,14 +66,17 @@ const cases: OracleCase[] = [
   },
 ];
 
-describe.skipIf(!recorderAvailable)('deep structures are freed in CPython 3.11 order (needs tools/pytrace/build.sh)', () => {
-  const recorded = recorderAvailable ? recordInCPython(cases) : new Map<string, string[]>();
-  for (const c of cases) {
-    it(c.name, () => {
-      const expected = recorded.get(c.name);
-      expect(expected, 'CPython recorded the case').toBeDefined();
-      expect(expected!.filter((e) => e.startsWith('f')).length, 'the window frees blocks').toBeGreaterThan(0);
-      expect(runInSimulation(c)).toEqual(expected);
-    });
-  }
-});
+for (const version of ORACLE_VERSIONS) {
+  const recorder = recorderFor(version);
+  describe.skipIf(recorder === null)(`deep structures are freed in CPython ${version} order (needs tools/pytrace/build/pytrace-${version}: tools/pytrace/build.sh python${version})`, () => {
+    const recorded = recorder === null ? null : recordInCPython(cases, version);
+    for (const c of cases) {
+      it(c.name, () => {
+        const expected = recorded!.calls.get(c.name);
+        expect(expected, 'CPython recorded the case').toBeDefined();
+        expect(expected!.filter((e) => e.startsWith('f')).length, 'the window frees blocks').toBeGreaterThan(0);
+        expect(runInSimulation(c, version, recorded!.codes.get(c.name))).toEqual(expected);
+      });
+    }
+  });
+}

@@ -1,5 +1,5 @@
 /**
- * Which collections CPython 3.11 runs, and when: a loop keeps objects and
+ * Which collections CPython 3.11, 3.9 and 3.8 run, and when: a loop keeps objects and
  * drops reference cycles, with the collector enabled; gc.callbacks records
  * every collection's generation and what it collected. The same program runs
  * in pyheap and must give the same sequence, statistics and final counts --
@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Python, type Ref } from '../../src/objects/api.js';
-import { python311Available, runPython } from '../support/python-oracle.js';
+import { pythonFor, type PythonVersion, runPython } from '../support/python-oracle.js';
 
 interface TriggerRun {
   /** start: generation; stop: 10 + generation, then collected. */
@@ -74,8 +74,8 @@ print(json.dumps(scenario()))
 `;
 }
 
-function simulate(c: TriggerCase): TriggerRun {
-  const py = new Python();
+function simulate(c: TriggerCase, version: PythonVersion): TriggerRun {
+  const py = new Python({ heap: { profile: version } });
   const events: number[] = [];
   let result: TriggerRun | null = null;
   py.call(() => {
@@ -94,7 +94,7 @@ function simulate(c: TriggerCase): TriggerRun {
     py.gc.callbacks.push(cb);
     py.gc.enable();
     for (let i = 0; i < c.iterations; i++) {
-      py.call(() => {
+      py.scope(() => {
         py.append(keep, py.list());
       });
       if (i % c.cycleEvery === 0) {
@@ -108,7 +108,7 @@ function simulate(c: TriggerCase): TriggerRun {
         py.append(a, b);
       }
       if (c.dropEvery && i % c.dropEvery === 0) {
-        py.call(() => {
+        py.scope(() => {
           py.pop(keep);
         });
       }
@@ -129,16 +129,18 @@ function simulate(c: TriggerCase): TriggerRun {
   return result!;
 }
 
-describe.skipIf(!python311Available)('collections trigger as in CPython 3.11', () => {
-  for (const c of CASES) {
-    it(c.name, () => {
-      const cpython = runPython<TriggerRun>(program(c)).result;
-      const sim = simulate(c);
-      // The sequences are long: compare the summary first for a readable failure.
-      expect(sim.stats).toEqual(cpython.stats);
-      expect(sim.count).toEqual(cpython.count);
-      expect(sim.events).toEqual(cpython.events);
-      expect(cpython.stats[0].collections).toBeGreaterThan(10);
-    });
-  }
-});
+for (const version of ['3.11', '3.9', '3.8'] as const) {
+  describe.skipIf(pythonFor(version) === null)(`collections trigger as in CPython ${version} (needs python${version})`, () => {
+    for (const c of CASES) {
+      it(c.name, () => {
+        const cpython = runPython<TriggerRun>(program(c), version).result;
+        const sim = simulate(c, version);
+        // The sequences are long: compare the summary first for a readable failure.
+        expect(sim.stats).toEqual(cpython.stats);
+        expect(sim.count).toEqual(cpython.count);
+        expect(sim.events).toEqual(cpython.events);
+        expect(cpython.stats[0].collections).toBeGreaterThan(10);
+      });
+    }
+  });
+}

@@ -1,12 +1,13 @@
 /**
- * sys.getsizeof of every kind of object the API creates, against CPython 3.11
- * building the equivalent object (one python3 run for the whole file). Each
- * case runs in a fresh simulated process and, on the Python side, in a
- * function of its own, so class histories (shared-keys sizes) start alike.
+ * sys.getsizeof of every kind of object the API creates, against CPython 3.11,
+ * 3.9 and 3.8 building the equivalent object (one interpreter run per version
+ * for the whole file), each on a heap of its version's profile. Each case
+ * runs in a fresh simulated process and, on the Python side, in a function of
+ * its own, so class histories (shared-keys sizes) start alike.
  */
 import { describe, expect, it } from 'vitest';
 import { Python, type Ref } from '../../src/objects/api.js';
-import { indentPython, python311Available, runPython } from '../support/python-oracle.js';
+import { indentPython, pythonFor, type PythonVersion, runPython } from '../support/python-oracle.js';
 
 interface SizeCase {
   name: string;
@@ -14,11 +15,14 @@ interface SizeCase {
   python: string;
   /** Builds the same object inside a frame and returns it. */
   build: (py: Python) => Ref;
+  /** The versions that have such an object (default: all). */
+  versions?: readonly PythonVersion[];
 }
 
+const VERSIONS: readonly PythonVersion[] = ['3.11', '3.9', '3.8'];
 const cases: SizeCase[] = [];
-const add = (name: string, python: string, build: (py: Python) => Ref): void => {
-  cases.push({ name, python, build });
+const add = (name: string, python: string, build: (py: Python) => Ref, versions?: readonly PythonVersion[]): void => {
+  cases.push({ name, python, build, versions });
 };
 
 // ---------------------------------------------------------------- singletons and numbers
@@ -257,6 +261,13 @@ for (let n = 0; n <= 3; n++) {
   add(`generator with ${n} locals`, `def g(${params.join(', ')}):\n    yield\nx = g(${params.map(() => 'None').join(', ')})`, (py) =>
     py.generator(Array.from({ length: n }, () => py.None)),
   );
+  // 3.8/3.9: the generator's frame is an object of its own (3.11 makes one only when asked for gi_frame).
+  add(
+    `the frame of a generator with ${n} locals`,
+    `def g(${params.join(', ')}):\n    yield\nx = g(${params.map(() => 'None').join(', ')}).gi_frame`,
+    (py) => py.gc.getReferents(py.generator(Array.from({ length: n }, () => py.None)))[0],
+    ['3.9', '3.8'],
+  );
 }
 add('module object', "import types\nx = types.ModuleType('m' * 3)", (py) => py.moduleObject(py.strOfLength(3)));
 add('imported module', "import types\nx = types.ModuleType('app')", (py) => py.module('app'));
@@ -273,16 +284,16 @@ add('weakref with a callback', `import weakref\n${plainClass}\np = P()\nx = weak
   py.weakref(py.new(py.defineClass({ name: 'P' })), () => undefined),
 );
 
-function pythonScript(): string {
+function pythonScript(versionCases: readonly SizeCase[]): string {
   let script = 'import sys, json\nout = []\n';
-  cases.forEach((c, i) => {
+  versionCases.forEach((c, i) => {
     script += `def case_${i}():\n${indentPython(c.python)}\n    return sys.getsizeof(x)\nout.append(case_${i}())\n`;
   });
   return `${script}print(json.dumps(out))\n`;
 }
 
-function simulated(c: SizeCase): number {
-  const py = new Python({ heap: { arenaCapacityBytes: 64 << 20, rawCapacityBytes: 64 << 20 } });
+function simulated(c: SizeCase, version: PythonVersion): number {
+  const py = new Python({ heap: { profile: version, arenaCapacityBytes: 64 << 20, rawCapacityBytes: 64 << 20 } });
   let size = -1;
   py.call(() => {
     size = py.sys.getsizeof(c.build(py));
@@ -290,14 +301,18 @@ function simulated(c: SizeCase): number {
   return size;
 }
 
-describe.skipIf(!python311Available)('sys.getsizeof matches CPython 3.11', () => {
-  const expected = python311Available ? runPython<number[]>(pythonScript()).result : [];
-  it('has one CPython figure per case', () => {
-    expect(expected).toHaveLength(cases.length);
-  });
-  cases.forEach((c, i) => {
-    it(c.name, () => {
-      expect(simulated(c)).toBe(expected[i]);
+for (const version of VERSIONS) {
+  const available = pythonFor(version) !== null;
+  const versionCases = cases.filter((c) => c.versions === undefined || c.versions.includes(version));
+  describe.skipIf(!available)(`sys.getsizeof matches CPython ${version} (needs python${version})`, () => {
+    const expected = available ? runPython<number[]>(pythonScript(versionCases), version).result : [];
+    it('has one CPython figure per case', () => {
+      expect(expected).toHaveLength(versionCases.length);
+    });
+    versionCases.forEach((c, i) => {
+      it(c.name, () => {
+        expect(simulated(c, version)).toBe(expected[i]);
+      });
     });
   });
-});
+}

@@ -1,14 +1,20 @@
 /**
- * What each kind of object allocates, call for call, against CPython 3.11
- * running the same operations (test/support/alloc-oracle.ts).
+ * What each kind of object allocates, call for call, against CPython 3.11,
+ * 3.9 and 3.8 running the same operations, each on a heap of its profile
+ * (test/support/alloc-oracle.ts): every case runs against every version whose
+ * recorder tools/pytrace/build.sh built.
  */
 import { describe, expect, it } from 'vitest';
-import { type OracleCase, recordInCPython, recorderAvailable, runInSimulation } from '../support/alloc-oracle.js';
+import { ORACLE_VERSIONS, type OracleCase, recordInCPython, recorderFor, runInSimulation } from '../support/alloc-oracle.js';
 
 let fresh = 0;
 let slotted = 0;
 let plain = 0;
 let user = 0;
+let six = 0;
+let ordered = 0;
+let deleting = 0;
+let q = 0;
 
 const cases: OracleCase[] = [
   {
@@ -193,10 +199,11 @@ const cases: OracleCase[] = [
     args: "'x' * 5",
     body: "def f():\n    pass\ndef outer(y):\n    def inner():\n        return y\n    return inner\ng = outer(x)",
     prepare: (py) => [py.strOfLength(5)],
-    run: (py, [x]) => {
+    run: (py, [x], code) => {
       py.function();
       py.function();
-      py.closure([x]);
+      // `g = outer(x)`: in outer's frame, the cell, the closure tuple, the function.
+      py.call(() => py.closure([x]), code('outer'));
     },
   },
   {
@@ -268,6 +275,126 @@ const cases: OracleCase[] = [
     },
   },
   {
+    name: 'an instance dies, its __dict__ is kept; the next one finds the argument tuple on the free list',
+    setup: 'class Q:\n    def __init__(self, a, b, c):\n        self.a = a\n        self.b = b\n        self.c = c\n',
+    params: 'Q, x',
+    args: "Q, 'x' * 3",
+    body: 'd = Q(x, x, x).__dict__\ne = Q(x, x, x)',
+    prepare: (py) => {
+      q = py.defineClass({ name: 'Q' });
+      return [py.strOfLength(3)];
+    },
+    run: (py, [x]) => {
+      const p = py.new(q, { a: x, b: x, c: x });
+      py.dictOf(p);
+      py.del(p);
+      py.new(q, { a: x, b: x, c: x });
+    },
+  },
+  {
+    name: 'calls: again, recursively, and a bigger frame from the free list',
+    setup: 'def rec(n):\n    if n:\n        rec(n - 1)\ndef big():\n    a = b = c = d = e = f = g = h = i = j = k = l = None\n',
+    codes: ['rec', 'big'],
+    body: 'rec(0)\nrec(0)\nrec(3)\nrec(5)\nbig()\nbig()',
+    run: (py, _args, code) => {
+      const rec = (n: number): void => {
+        py.call(() => {
+          if (n > 0) rec(n - 1);
+        }, code('rec'));
+      };
+      rec(0);
+      rec(0);
+      rec(3);
+      rec(5);
+      py.call(() => undefined, code('big'));
+      py.call(() => undefined, code('big'));
+    },
+  },
+  {
+    name: "generators: a second one takes the first one's frame",
+    setup: 'def gen(a):\n    yield a\n',
+    params: 'gen, x',
+    args: "gen, 'x' * 3",
+    body: 'g = gen(x)\nfor _ in g:\n    pass\nh = gen(x)\nk = gen(x)',
+    prepare: (py) => [py.strOfLength(3)],
+    run: (py, [x]) => {
+      py.exhaust(py.generator([x]));
+      py.generator([x]);
+      py.generator([x]);
+    },
+  },
+  {
+    name: 'instances with six attributes: the shared keys grow',
+    setup: 'class Six:\n    def __init__(self, a, b, c, d, e, f):\n        self.a = a\n        self.b = b\n        self.c = c\n        self.d = d\n        self.e = e\n        self.f = f\n',
+    params: 'Six, v',
+    args: 'Six, None',
+    body: 'x = Six(v, v, v, v, v, v)\ny = Six(v, v, v, v, v, v)\nz = Six(v, v, v, v, v, v)',
+    prepare: (py) => {
+      six = py.defineClass({ name: 'Six' });
+      return [];
+    },
+    run: (py) => {
+      const v = py.None;
+      for (let i = 0; i < 3; i++) py.new(six, { a: v, b: v, c: v, d: v, e: v, f: v });
+    },
+  },
+  {
+    name: 'instances storing attributes in another order, then a deletion',
+    setup: 'class Ord:\n    pass\n',
+    params: 'Ord, v',
+    args: 'Ord, None',
+    body: 'a = Ord()\na.x = v\na.y = v\nb = Ord()\nb.y = v\nb.x = v\nc = Ord()\nc.x = v\ndel c.x\nd = Ord()\nd.x = v',
+    prepare: (py) => {
+      ordered = py.defineClass({ name: 'Ord' });
+      return [];
+    },
+    run: (py) => {
+      const v = py.None;
+      const a = py.new(ordered);
+      py.setattr(a, 'x', v);
+      py.setattr(a, 'y', v);
+      const b = py.new(ordered);
+      py.setattr(b, 'y', v);
+      py.setattr(b, 'x', v);
+      const c = py.new(ordered);
+      py.setattr(c, 'x', v);
+      py.delattr(c, 'x');
+      py.setattr(py.new(ordered), 'x', v);
+    },
+  },
+  {
+    name: 'an attribute deleted while the class shares its keys',
+    setup: 'class Del:\n    pass\n',
+    params: 'Del, v',
+    args: 'Del, None',
+    body: 'a = Del()\na.x = v\nb = Del()\nb.x = v\ndel b.x\nc = Del()\nc.x = v\nd = c.__dict__\ndel d["x"]',
+    prepare: (py) => {
+      deleting = py.defineClass({ name: 'Del' });
+      return [];
+    },
+    run: (py) => {
+      const v = py.None;
+      py.setattr(py.new(deleting), 'x', v);
+      const b = py.new(deleting);
+      py.setattr(b, 'x', v);
+      py.delattr(b, 'x');
+      const c = py.new(deleting);
+      py.setattr(c, 'x', v);
+      py.delitem(py.dictOf(c), 'x');
+    },
+  },
+  {
+    name: '20-tuples',
+    params: 'a',
+    args: 'None',
+    body: `t = (${Array(20).fill('a').join(', ')})\ndel t\nu = (${Array(20).fill('a').join(', ')})`,
+    run: (py) => {
+      const items = Array.from({ length: 20 }, () => py.None);
+      py.del(py.tuple(...items));
+      py.tuple(...items);
+    },
+  },
+  {
     name: 'list display',
     params: 'a, b, c',
     args: '1, 2, 3',
@@ -281,12 +408,18 @@ const cases: OracleCase[] = [
   },
 ];
 
-describe.skipIf(!recorderAvailable)('object allocations match CPython 3.11 (needs tools/pytrace/build.sh)', () => {
-  const recorded = recorderAvailable ? recordInCPython(cases) : new Map<string, string[]>();
-  for (const c of cases) {
-    it(c.name, () => {
-      if (process.env.PYHEAP_DEBUG) console.log(c.name, '\n sim:', runInSimulation(c).join(' '), '\n cpy:', recorded.get(c.name)?.join(' '));
-      expect(runInSimulation(c)).toEqual(recorded.get(c.name));
-    });
-  }
-});
+for (const version of ORACLE_VERSIONS) {
+  const recorder = recorderFor(version);
+  describe.skipIf(recorder === null)(`object allocations match CPython ${version} (needs tools/pytrace/build/pytrace-${version}: tools/pytrace/build.sh python${version})`, () => {
+    const recorded = recorder === null ? null : recordInCPython(cases, version);
+    for (const c of cases) {
+      it(c.name, () => {
+        const expected = recorded!.calls.get(c.name);
+        expect(expected, 'CPython recorded the case').toBeDefined();
+        const sim = runInSimulation(c, version, recorded!.codes.get(c.name));
+        if (process.env.PYHEAP_DEBUG) console.log(version, c.name, '\n sim:', sim.join(' '), '\n cpy:', expected?.join(' '));
+        expect(sim).toEqual(expected);
+      });
+    }
+  });
+}

@@ -1,22 +1,36 @@
 /**
  * The allocation oracle: the same operations run in real CPython (under the
- * trace recorder, between two marks) and in the simulated object model, and
- * their calls to PyObject_/PyMem_ malloc, calloc, realloc and free are
- * compared call for call. Blocks are named by the order they were allocated
- * in the window (#0, #1, ...; #? for a block from before it); a block keeps
- * its name through reallocs, moved or not (whether glibc can grow a block in
- * place depends on its heap's history, which differs between the processes).
+ * trace recorder of a version, between two marks) and in the simulated object
+ * model on a heap of that version's profile, and their calls to
+ * PyObject_/PyMem_ malloc, calloc, realloc and free are compared call for
+ * call. Blocks are named by the order they were allocated in the window (#0,
+ * #1, ...; #? for a block from before it); a block keeps its name through
+ * reallocs, moved or not (whether glibc can grow a block in place depends on
+ * its heap's history, which differs between the processes).
  *
  * Each case is a Python function body run as `body(*args)` between the marks
  * (its locals die inside the window, as a frame's do), after gc.collect() has
  * emptied the free lists; the TypeScript side does the same in `py.call`.
+ * sys._clear_type_cache() before the window lets go of the names the type
+ * attribute cache holds (not simulated), which would otherwise be freed in
+ * the window when a lookup evicts their entry, depending on the history. In
+ * 3.8 and 3.9 the call allocates a frame object as big as the body's code
+ * says: the recording reports the shape (co_nlocals, co_stacksize, cells,
+ * free variables) of the body's code and of every function defined in it, by
+ * name, and the simulation makes its code objects with those shapes -- the
+ * functions' source is the input both run; what each allocates is compared.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Heap, type HeapOptions } from '../../src/heap/allocator.js';
-import { Python, type Ref } from '../../src/objects/api.js';
+import { type Code, Python, type Ref } from '../../src/objects/api.js';
+import type { CodeShape } from '../../src/objects/types/frame.js';
+
+/** The versions with an object model, each recorded by its own tools/pytrace/build/pytrace-X.Y. */
+export type OracleVersion = '3.11' | '3.9' | '3.8';
+export const ORACLE_VERSIONS: readonly OracleVersion[] = ['3.11', '3.9', '3.8'];
 
 export interface OracleCase {
   name: string;
@@ -24,6 +38,8 @@ export interface OracleCase {
   setup?: string;
   /** Python expression list passed to body(). */
   args?: string;
+  /** Functions from `setup` whose code shapes the TypeScript side needs (by this text, e.g. `rec`). */
+  codes?: readonly string[];
   /** The body of `def body(...)`. */
   body: string;
   /** Parameters of body(). */
@@ -36,14 +52,28 @@ export interface OracleCase {
   warm?: string;
   /** The TypeScript side of `warm`: runs after gc.collect(), before the window. */
   warmUp?: (py: Python) => void;
-  /** The TypeScript side: `prepare` runs before the window, `run` inside py.call. */
+  /**
+   * The TypeScript side: `prepare` runs before the window, `run` inside py.call
+   * (of the body's code); `code(name)` is the code of a function the body
+   * defines, with the shape CPython reported.
+   */
   prepare?: (py: Python) => Ref[];
-  run: (py: Python, args: Ref[]) => void;
+  run: (py: Python, args: Ref[], code: (name: string) => Code) => void;
+}
+
+/** What a recording gives: each case's calls, and the shapes of its body's code objects by name ("body" for itself). */
+export interface Recording {
+  calls: Map<string, string[]>;
+  codes: Map<string, Map<string, CodeShape>>;
 }
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-export const RECORDER = join(ROOT, 'tools/pytrace/build/pytrace');
-export const recorderAvailable = existsSync(RECORDER);
+
+/** The recorder built for `version`, or null if tools/pytrace/build.sh did not build it. */
+export function recorderFor(version: OracleVersion): string | null {
+  const path = join(ROOT, `tools/pytrace/build/pytrace-${version}`);
+  return existsSync(path) ? path : null;
+}
 
 /** Heap calls, as the oracle names them. */
 export class LoggingHeap extends Heap {
@@ -126,21 +156,40 @@ export class LoggingHeap extends Heap {
   }
 }
 
-/** Runs every case in one CPython process under the recorder; the calls of each window. */
-export function recordInCPython(cases: readonly OracleCase[]): Map<string, string[]> {
+/** Reports the shape of a function's code and of every function defined in it, as a mark (before a window). */
+const SHAPES_PRELUDE = `
+def _shapes(case, co, named):
+    out = []
+    def walk(c, name):
+        out.append('%s %d %d %d %d' % (name, c.co_nlocals, c.co_stacksize, len(c.co_cellvars), len(c.co_freevars)))
+        for k in c.co_consts:
+            if hasattr(k, 'co_consts'):
+                walk(k, k.co_name)
+    walk(co, 'body')
+    for name, f in named:
+        walk(f.__code__, name)
+    _pytrace.mark('codes ' + case + '|' + ';'.join(out))
+`;
+
+/** Runs every case in one process of CPython `version` under its recorder; the calls of each window. */
+export function recordInCPython(cases: readonly OracleCase[], version: OracleVersion): Recording {
+  const recorder = recorderFor(version);
+  if (recorder === null) throw new Error(`no recorder for CPython ${version}: run tools/pytrace/build.sh with that interpreter`);
   const dir = mkdtempSync(join(tmpdir(), 'pyheap-oracle-'));
   try {
-    let script = 'import gc, sys, _pytrace\n';
+    let script = `import gc, sys, _pytrace\n${SHAPES_PRELUDE}`;
     for (const c of cases) {
       script += `\n# ---- ${c.name}\n${c.setup ?? ''}\n`;
       script += `def body_${ident(c.name)}(${c.params ?? ''}):\n${indent(c.body)}\n`;
+      const named = (c.codes ?? []).map((f) => `(${JSON.stringify(f)}, ${f})`).join(', ');
+      script += `_shapes(${JSON.stringify(c.name)}, body_${ident(c.name)}.__code__, [${named}])\n`;
       script += `_args = (${c.args ?? ''}${c.args ? ',' : ''})\n`;
-      script += `gc.collect()\n${c.warm ?? ''}\n_pytrace.mark(${JSON.stringify(`begin ${c.name}`)})\nbody_${ident(c.name)}(*_args)\n_pytrace.mark(${JSON.stringify(`end ${c.name}`)})\ndel _args\n`;
+      script += `gc.collect()\n${c.warm ?? ''}\nsys._clear_type_cache()\n_pytrace.mark(${JSON.stringify(`begin ${c.name}`)})\nbody_${ident(c.name)}(*_args)\n_pytrace.mark(${JSON.stringify(`end ${c.name}`)})\ndel _args\n`;
     }
     const scriptPath = join(dir, 'cases.py');
     const tracePath = join(dir, 'cases.trace');
     writeFileSync(scriptPath, script);
-    execFileSync(RECORDER, ['-q', '-S', '-o', tracePath, '--stats', join(dir, 'stats.txt'), scriptPath], {
+    execFileSync(recorder, ['-q', '-S', '-o', tracePath, '--stats', join(dir, 'stats.txt'), scriptPath], {
       env: { ...process.env, PYTHONHASHSEED: '0' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -150,14 +199,25 @@ export function recordInCPython(cases: readonly OracleCase[]): Map<string, strin
   }
 }
 
-function windows(trace: string): Map<string, string[]> {
+function windows(trace: string): Recording {
   const out = new Map<string, string[]>();
+  const codes = new Map<string, Map<string, CodeShape>>();
   let current: string[] | null = null;
   let name = '';
   let ids = new Map<string, number>();
   let next = 0;
   const id = (p: string): string => (ids.has(p) ? String(ids.get(p)) : '?');
   for (const line of trace.split('\n')) {
+    if (line.startsWith('# mark codes ')) {
+      const [caseName, list] = line.slice('# mark codes '.length).split('|');
+      const shapes = new Map<string, CodeShape>();
+      for (const entry of list.split(';')) {
+        const [fn, nlocals, stacksize, ncells, nfrees] = entry.split(' ');
+        shapes.set(fn, { nlocals: Number(nlocals), stacksize: Number(stacksize), ncells: Number(ncells), nfrees: Number(nfrees) });
+      }
+      codes.set(caseName, shapes);
+      continue;
+    }
     if (line.startsWith('# mark begin ')) {
       name = line.slice('# mark begin '.length);
       current = [];
@@ -199,18 +259,33 @@ function windows(trace: string): Map<string, string[]> {
         break;
     }
   }
-  return out;
+  return { calls: out, codes };
 }
 
-/** The calls the simulation makes for a case, in a fresh process after gc.collect(). */
-export function runInSimulation(c: OracleCase): string[] {
-  const heap = new LoggingHeap({ arenaCapacityBytes: 256 << 20, rawCapacityBytes: 256 << 20 });
+/**
+ * The calls the simulation makes for a case, in a fresh process of `version`
+ * after gc.collect(); `shapes`, the case's code shapes from the recording.
+ */
+export function runInSimulation(c: OracleCase, version: OracleVersion, shapes: ReadonlyMap<string, CodeShape> = new Map()): string[] {
+  const heap = new LoggingHeap({ profile: version, arenaCapacityBytes: 256 << 20, rawCapacityBytes: 256 << 20 });
   const py = new Python({ heap });
+  const codes = new Map<string, Code>();
+  const code = (name: string): Code => {
+    let made = codes.get(name);
+    if (made === undefined) {
+      const shape = shapes.get(name);
+      if (shape === undefined) throw new Error(`case ${c.name}: CPython reported no code named ${name}`);
+      codes.set(name, (made = py.code(shape)));
+    }
+    return made;
+  };
   const args = c.prepare?.(py) ?? [];
+  const body = shapes.has('body') ? code('body') : undefined;
   py.gc.collect();
-  if (c.warmUp) py.call(() => c.warmUp?.(py));
+  // `warm` runs at module level: no call, no frame.
+  if (c.warmUp) py.scope(() => c.warmUp?.(py));
   heap.start();
-  py.call(() => c.run(py, args));
+  py.call(() => c.run(py, args, code), body);
   return heap.stop();
 }
 

@@ -1,20 +1,55 @@
 /**
- * Runs a Python program in the real `python3` (the oracle) and returns what
- * it printed as JSON on stdout, and the per-size-class "blocks in use" of
- * every `sys._debugmallocstats()` report it wrote to stderr between
- * `@@stats` markers (see PYTHON_PRELUDE's `mallocstats()`).
+ * Runs a Python program in a real CPython (the oracle) -- `python3` (or
+ * $PYTHON) for 3.11, and for 3.9 and 3.8 the `python3.9`/`python3.8` on PATH
+ * or, failing that, pyenv's -- and returns what it printed as JSON on stdout,
+ * and the per-size-class "blocks in use" of every `sys._debugmallocstats()`
+ * report it wrote to stderr between `@@stats` markers (see PYTHON_PRELUDE's
+ * `mallocstats()`).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
 export const PYTHON = process.env.PYTHON ?? 'python3';
 
-/** Whether the oracle interpreter is a CPython 3.11 (the default profile's version). */
-export const python311Available = ((): boolean => {
-  const r = spawnSync(PYTHON, ['-c', 'import sys; print(sys.implementation.name, sys.version_info[:2] == (3, 11))'], {
-    encoding: 'utf8',
-  });
+/** The CPython versions pyheap's object model simulates, each checked against its own interpreter. */
+export type PythonVersion = '3.11' | '3.9' | '3.8';
+
+/** Whether `exe` runs and is CPython `version`. */
+function isCPython(exe: string, version: PythonVersion): boolean {
+  const [major, minor] = version.split('.');
+  const r = spawnSync(exe, ['-c', `import sys; print(sys.implementation.name, sys.version_info[:2] == (${major}, ${minor}))`], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.trim() === 'cpython True';
-})();
+}
+
+/** pyenv's build of `version`, if there is one (the newest patch release). */
+function pyenvInterpreter(version: PythonVersion): string | null {
+  const root = process.env.PYENV_ROOT ?? join(homedir(), '.pyenv');
+  const versions = join(root, 'versions');
+  if (!existsSync(versions)) return null;
+  const builds = readdirSync(versions)
+    .filter((d) => d.startsWith(`${version}.`) && /^\d+\.\d+\.\d+$/.test(d))
+    .sort((a, b) => Number(a.split('.')[2]) - Number(b.split('.')[2]));
+  const newest = builds[builds.length - 1];
+  if (newest === undefined) return null;
+  const exe = join(versions, newest, 'bin', `python${version}`);
+  return existsSync(exe) ? exe : null;
+}
+
+const interpreters = new Map<PythonVersion, string | null>();
+
+/** The interpreter of CPython `version`, or null when this machine has none. */
+export function pythonFor(version: PythonVersion): string | null {
+  if (!interpreters.has(version)) {
+    const candidates = version === '3.11' ? [PYTHON] : [`python${version}`, pyenvInterpreter(version)];
+    interpreters.set(version, candidates.find((exe): exe is string => exe !== null && isCPython(exe, version)) ?? null);
+  }
+  return interpreters.get(version)!;
+}
+
+/** Whether the oracle interpreter is a CPython 3.11 (the default profile's version). */
+export const python311Available = pythonFor('3.11') !== null;
 
 /** Helpers every oracle program may use. */
 export const PYTHON_PRELUDE = `
@@ -31,13 +66,16 @@ export interface PythonRun<T> {
   blocksInUse: number[][];
 }
 
-export function runPython<T>(program: string): PythonRun<T> {
-  const r = spawnSync(PYTHON, ['-c', PYTHON_PRELUDE + program], {
+/** Runs `program` in CPython `version` (3.11: python3). */
+export function runPython<T>(program: string, version: PythonVersion = '3.11'): PythonRun<T> {
+  const exe = pythonFor(version);
+  if (exe === null) throw new Error(`no CPython ${version} on this machine`);
+  const r = spawnSync(exe, ['-c', PYTHON_PRELUDE + program], {
     encoding: 'utf8',
     env: { ...process.env, PYTHONHASHSEED: '0' },
     maxBuffer: 64 << 20,
   });
-  if (r.status !== 0) throw new Error(`python3 failed (${r.status}):\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${exe} failed (${r.status}):\n${r.stderr}`);
   const lines = r.stdout.trim().split('\n');
   return { result: JSON.parse(lines[lines.length - 1]) as T, blocksInUse: parseStats(r.stderr) };
 }

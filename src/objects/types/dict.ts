@@ -1,9 +1,12 @@
 /**
- * dict (Objects/dictobject.c, 3.11): a 64-byte GC object (with the GC head)
- * and a separate keys object holding the hash index and the entries:
+ * dict (Objects/dictobject.c, 3.11; 3.8 and 3.9 where marked): a 64-byte GC
+ * object (with the GC head) and a separate keys object holding the hash index
+ * and the entries:
  *
  *   keys object = 32 bytes + (1 << log2_index_bytes) index bytes
  *               + usable × (16 bytes for all-str keys, 24 otherwise)
+ *               (3.8/3.9: a 40-byte header and 24-byte entries for all keys:
+ *               168 bytes for 8 slots, 296 for 16 -- new_keys_object)
  *   usable = 2/3 of the table size (USABLE_FRACTION)
  *
  * An empty dict shares the static Py_EMPTY_KEYS; the first insert allocates
@@ -20,14 +23,28 @@
  * a real dict object appears only when `__dict__` is asked for, sharing those
  * keys (a split table).
  *
+ * 3.8 and 3.9 differ (dictobject.c before 3.10): every entry is a
+ * PyDictKeyEntry (hash, key, value), and a table's kind only says how it is
+ * looked up (dk_lookup: all-str, or general once a non-str key was inserted
+ * or looked up); the first insert into an empty dict is an ordinary
+ * insertion_resize; an 8-slot keys object of any kind goes to the free list.
+ * Instances have no inline values: a class's first instance that stores an
+ * attribute gets a real dict sharing the class's keys (a *split table*: an
+ * 8-slot keys object whose entries have no values, and a values array of
+ * PyMem, 8 bytes per usable slot). Instances add keys to the shared keys in
+ * the order they store them; an instance storing in another order, a deletion
+ * or a sixth attribute turns its dict combined (a resize), and the class keeps
+ * sharing only if no other instance shares (_PyObjectDict_SetItem; instance.ts).
+ *
  * Words here:
  *   dict object   h+2 ma_used   h+3 ma_keys   h+4 ma_values (0: combined)
  *   keys object   +0 dk_refcnt  +1 dk_log2_size  +2 dk_log2_index_bytes
  *                 +3 dk_kind  +4 dk_version  +5 dk_usable  +6 dk_nentries
  *                 +7.. the indices (int8/16/32 by size), then the entries:
- *                 all-str (key, value) or general (hash, key, value)
- *   values array  prefix bytes before the values pointer: [-1] prefix size,
- *                 [-2] entries in insertion order, [-3-i] their indices
+ *                 all-str (key, value) or general and 3.8/3.9 (hash, key, value)
+ *   values array  3.11: prefix bytes before the values pointer: [-1] prefix
+ *                 size, [-2] entries in insertion order, [-3-i] their indices;
+ *                 3.8/3.9: the values only, in the keys' order
  */
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
@@ -58,6 +75,13 @@ const DK_USABLE = 5;
 const DK_NENTRIES = 6;
 const DK_INDICES = 7;
 
+/**
+ * dk_kind. Entries of GENERAL and WIDE_UNICODE tables are (hash, key, value),
+ * of UNICODE and SPLIT (3.11) (key, value): `kind <= KIND_GENERAL` is the
+ * wide layout. WIDE_UNICODE is 3.8/3.9's all-str table (dk_lookup
+ * lookdict_unicode[_nodummy] or lookdict_split), GENERAL its lookdict.
+ */
+const KIND_WIDE_UNICODE = -1;
 const KIND_GENERAL = 0;
 const KIND_UNICODE = 1;
 const KIND_SPLIT = 2;
@@ -70,8 +94,7 @@ const LOG_MINSIZE = 3;
 const PERTURB_SHIFT = 5;
 const SHARED_KEYS_MAX_SIZE = 30;
 const NEXT_LOG2_SHARED_KEYS_MAX_SIZE = 6;
-/** sizeof(PyDictKeysObject), sizeof(PyDictUnicodeEntry), sizeof(PyDictKeyEntry) */
-const KEYS_HEADER_BYTES = 32;
+/** sizeof(PyDictUnicodeEntry), sizeof(PyDictKeyEntry); sizeof(PyDictKeysObject) is the version's (space.keysHeaderBytes). */
 const UNICODE_ENTRY_BYTES = 16;
 const GENERAL_ENTRY_BYTES = 24;
 /** sizeof(PyDictObject); with the GC head, a 64-byte block. */
@@ -111,6 +134,12 @@ function log2IndexBytes(log2Size: number): number {
 /** Where the entries of a PyDict_MINSIZE table start, in words from the keys object (entriesBase). */
 const MINSIZE_ENTRIES = DK_INDICES + ((1 << log2IndexBytes(LOG_MINSIZE)) >> 2);
 
+/** Entries of (key, value): a 3.11 all-str or split table. */
+function isNarrowKind(space: ObjectSpace, k: number): boolean {
+  return space.mem[k + DK_KIND] > KIND_GENERAL;
+}
+
+/** Keys looked up as all-str (3.11: entries without hashes; 3.8/3.9: lookdict_unicode). */
 function isUnicodeKind(space: ObjectSpace, k: number): boolean {
   return space.mem[k + DK_KIND] !== KIND_GENERAL;
 }
@@ -143,53 +172,58 @@ function setIndex(space: ObjectSpace, k: number, i: number, ix: number): void {
   setIndexAt(space, k, space.mem[k + DK_LOG2_SIZE], i, ix);
 }
 
-/** Entry i's key / value word address, by table kind. */
+/** Entry i's key / value word address, by table layout. */
 function keyAddr(space: ObjectSpace, k: number, i: number): number {
   const e = entriesBase(space, k);
-  return space.mem[k + DK_KIND] === KIND_GENERAL ? e + 3 * i + 1 : e + 2 * i;
+  return space.mem[k + DK_KIND] <= KIND_GENERAL ? e + 3 * i + 1 : e + 2 * i;
 }
 
 function valueAddr(space: ObjectSpace, k: number, i: number): number {
   const e = entriesBase(space, k);
-  return space.mem[k + DK_KIND] === KIND_GENERAL ? e + 3 * i + 2 : e + 2 * i + 1;
+  return space.mem[k + DK_KIND] <= KIND_GENERAL ? e + 3 * i + 2 : e + 2 * i + 1;
 }
 
 function entryHash(space: ObjectSpace, k: number, i: number): number {
   const e = entriesBase(space, k);
-  if (space.mem[k + DK_KIND] === KIND_GENERAL) return space.mem[e + 3 * i];
+  if (space.mem[k + DK_KIND] <= KIND_GENERAL) return space.mem[e + 3 * i];
   return space.hash(space.mem[e + 2 * i]);
 }
 
-/** The static Py_EMPTY_KEYS. */
+/** The static Py_EMPTY_KEYS (3.8/3.9: dk_size 1, dk_lookup lookdict_split; its dict's ma_values is empty_values, here 0). */
 export function initEmptyKeys(space: ObjectSpace, k: number): void {
   const m = space.mem;
   m[k + DK_REFCNT] = 1;
   m[k + DK_LOG2_SIZE] = 0;
   m[k + DK_LOG2_INDEX_BYTES] = 0;
-  m[k + DK_KIND] = KIND_UNICODE;
+  m[k + DK_KIND] = space.legacyDicts ? KIND_WIDE_UNICODE : KIND_UNICODE;
   m[k + DK_VERSION] = 1;
   m[k + DK_USABLE] = 0;
   m[k + DK_NENTRIES] = 0;
   space.u8.fill(0xff, (k + DK_INDICES) * 4, (k + DK_INDICES) * 4 + 8);
 }
 
-/** new_keys_object */
+/**
+ * new_keys_object: all-str (`unicode`) or general. 3.8/3.9 make every table
+ * of PyDictKeyEntry (lookdict_unicode_nodummy until a non-str key comes), and
+ * take an 8-slot one of any kind from the free list; 3.11 only all-str ones.
+ */
 function newKeys(space: ObjectSpace, log2Size: number, unicode: boolean): number {
   const m = space.mem;
   const b = space.staticBase;
   const usable = USABLE_BY_LOG2[log2Size];
   const log2Bytes = log2IndexBytes(log2Size);
-  const entryBytes = unicode ? UNICODE_ENTRY_BYTES : GENERAL_ENTRY_BYTES;
+  const kind = !unicode ? KIND_GENERAL : space.legacyDicts ? KIND_WIDE_UNICODE : KIND_UNICODE;
+  const narrow = kind === KIND_UNICODE;
   let k: number;
-  if (log2Size === LOG_MINSIZE && unicode && m[b + KEYS_NUMFREE] > 0) {
+  if (log2Size === LOG_MINSIZE && (narrow || space.legacyDicts) && m[b + KEYS_NUMFREE] > 0) {
     k = m[b + KEYS_FREE + --m[b + KEYS_NUMFREE]];
   } else {
-    k = space.objectMalloc(KEYS_HEADER_BYTES + (1 << log2Bytes) + entryBytes * usable);
+    k = space.objectMalloc(space.keysHeaderBytes + (1 << log2Bytes) + (narrow ? UNICODE_ENTRY_BYTES : GENERAL_ENTRY_BYTES) * usable);
   }
   m[k + DK_REFCNT] = 1;
   m[k + DK_LOG2_SIZE] = log2Size;
   m[k + DK_LOG2_INDEX_BYTES] = log2Bytes;
-  m[k + DK_KIND] = unicode ? KIND_UNICODE : KIND_GENERAL;
+  m[k + DK_KIND] = kind;
   m[k + DK_NENTRIES] = 0;
   m[k + DK_USABLE] = usable;
   m[k + DK_VERSION] = 0;
@@ -198,7 +232,7 @@ function newKeys(space: ObjectSpace, log2Size: number, unicode: boolean): number
   const indexWords = (1 << log2Bytes) >> 2;
   const e = k + DK_INDICES + indexWords;
   for (let i = k + DK_INDICES; i < e; i++) m[i] = -1;
-  for (let i = e, end = e + usable * (unicode ? 2 : 3); i < end; i++) m[i] = 0;
+  for (let i = e, end = e + usable * (narrow ? 2 : 3); i < end; i++) m[i] = 0;
   return k;
 }
 
@@ -206,7 +240,7 @@ function newKeys(space: ObjectSpace, log2Size: number, unicode: boolean): number
 function freeKeys(space: ObjectSpace, k: number): void {
   const m = space.mem;
   const n = m[k + DK_NENTRIES];
-  const general = m[k + DK_KIND] === KIND_GENERAL;
+  const general = m[k + DK_KIND] <= KIND_GENERAL;
   const stride = general ? 3 : 2;
   for (let key = entriesBase(space, k) + (general ? 1 : 0), end = key + stride * n; key < end; key += stride) {
     space.xdecref(m[key]);
@@ -215,11 +249,11 @@ function freeKeys(space: ObjectSpace, k: number): void {
   releaseKeysBlock(space, k);
 }
 
-/** The end of free_keys_object / dictresize: the 8-slot str-keyed free list, else PyObject_Free. */
+/** The end of free_keys_object / dictresize: the 8-slot free list (3.11: str-keyed only), else PyObject_Free. */
 function releaseKeysBlock(space: ObjectSpace, k: number): void {
   const m = space.mem;
   const b = space.staticBase;
-  if (m[k + DK_LOG2_SIZE] === LOG_MINSIZE && isUnicodeKind(space, k) && m[b + KEYS_NUMFREE] < DICT_MAXFREELIST) {
+  if (m[k + DK_LOG2_SIZE] === LOG_MINSIZE && (isNarrowKind(space, k) || space.legacyDicts) && m[b + KEYS_NUMFREE] < DICT_MAXFREELIST) {
     m[b + KEYS_FREE + m[b + KEYS_NUMFREE]++] = k;
     return;
   }
@@ -244,9 +278,9 @@ export function newValues(space: ObjectSpace, size: number): number {
   return v;
 }
 
-/** free_values */
+/** free_values (3.11: the block starts at the prefix; 3.8/3.9 have none). */
 export function freeValues(space: ObjectSpace, v: number): void {
-  space.objectFree(v - (space.u8[v * 4 - 1] >> 2));
+  space.objectFree(space.legacyDicts ? v : v - (space.u8[v * 4 - 1] >> 2));
 }
 
 function valuesAddToOrder(space: ObjectSpace, v: number, ix: number): void {
@@ -265,8 +299,9 @@ function valuesDeleteFromOrder(space: ObjectSpace, v: number, ix: number): void 
   space.u8[sizeByte] = size - 1;
 }
 
+/** The index of a split dict's i-th value in insertion order: 3.8/3.9 split tables only append, in the keys' order. */
 function orderAt(space: ObjectSpace, v: number, i: number): number {
-  return space.u8[v * 4 - 3 - i];
+  return space.legacyDicts ? i : space.u8[v * 4 - 3 - i];
 }
 
 /** shared_keys_usable_size */
@@ -274,8 +309,13 @@ export function sharedKeysUsableSize(space: ObjectSpace, k: number): number {
   return space.mem[k + DK_NENTRIES] + space.mem[k + DK_USABLE];
 }
 
-/** _PyDict_NewKeysForClass: a split table of 64 slots, dk_usable = SHARED_KEYS_MAX_SIZE. */
+/**
+ * _PyDict_NewKeysForClass: 3.11, a split table of 64 slots, dk_usable =
+ * SHARED_KEYS_MAX_SIZE; 3.8/3.9, new_keys_object(PyDict_MINSIZE) looked up
+ * as a split table (8 slots, 5 usable).
+ */
 export function newKeysForClass(space: ObjectSpace): number {
+  if (space.legacyDicts) return newKeys(space, LOG_MINSIZE, true);
   const k = newKeys(space, NEXT_LOG2_SHARED_KEYS_MAX_SIZE, true);
   space.mem[k + DK_USABLE] = SHARED_KEYS_MAX_SIZE;
   space.mem[k + DK_KIND] = KIND_SPLIT;
@@ -421,19 +461,81 @@ export function fromInstanceValues(space: ObjectSpace, k: number, v: number): nu
   return h;
 }
 
+// ------------------------------------------------------------------ 3.8/3.9 instance dicts (split tables)
+
+/** new_dict_with_shared_keys (3.8/3.9): a values array of USABLE_FRACTION(size) slots, then the dict. Consumes a keys reference. */
+export function newWithSharedKeys(space: ObjectSpace, keys: number): number {
+  const size = USABLE_BY_LOG2[space.mem[keys + DK_LOG2_SIZE]];
+  const v = newValuesBefore310(space, size);
+  return newDictWith(space, keys, v, 0);
+}
+
+/** new_values (3.8/3.9): PyMem_NEW(PyObject *, size), every slot NULL. */
+function newValuesBefore310(space: ObjectSpace, size: number): number {
+  const v = space.objectMalloc(8 * size);
+  const m = space.mem;
+  for (let i = v; i < v + size; i++) m[i] = 0;
+  return v;
+}
+
+/**
+ * make_keys_shared (3.8/3.9): a combined all-str dict turned split, its keys
+ * to be its class's shared keys -- its values move to a new values array.
+ * Returns the keys (a new reference), or 0 when a non-str key makes them
+ * unsharable. A table with deleted entries is first resized to its size.
+ */
+export function makeKeysShared(space: ObjectSpace, h: number): number {
+  const m = space.mem;
+  if (m[h + MA_VALUES] === 0) {
+    if (m[m[h + MA_KEYS] + DK_KIND] === KIND_GENERAL) return 0;
+    if (m[m[h + MA_KEYS] + DK_NENTRIES] !== m[h + MA_USED]) resize(space, h, m[m[h + MA_KEYS] + DK_LOG2_SIZE], true);
+    const k = m[h + MA_KEYS];
+    const size = USABLE_BY_LOG2[m[k + DK_LOG2_SIZE]];
+    const v = newValuesBefore310(space, size);
+    const e = entriesBase(space, k);
+    for (let i = 0; i < size; i++) {
+      m[v + i] = m[e + 3 * i + 2];
+      m[e + 3 * i + 2] = 0;
+    }
+    m[h + MA_VALUES] = v;
+  }
+  const k = m[h + MA_KEYS];
+  m[k + DK_REFCNT]++;
+  return k;
+}
+
+export function keysRefcount(space: ObjectSpace, k: number): number {
+  return space.mem[k + DK_REFCNT];
+}
+
+export function keysIncref(space: ObjectSpace, k: number): void {
+  space.mem[k + DK_REFCNT]++;
+}
+
+/** dictkeys_decref: the keys object is freed (its entries decref'd) when the last reference goes. */
+export function keysRelease(space: ObjectSpace, k: number): void {
+  keysDecref(space, k);
+}
+
+// ------------------------------------------------------------------ size and lookup from outside
+
 export function size(space: ObjectSpace, h: number): number {
   return space.mem[h + MA_USED];
 }
 
-/** sys.getsizeof (_PyDict_SizeOf): the object, the values array, and an unshared keys object. */
+/**
+ * sys.getsizeof (_PyDict_SizeOf): the object, the values array (3.11: the
+ * shared keys' usable size; 3.8/3.9: USABLE_FRACTION of their size), and an
+ * unshared keys object.
+ */
 export function sizeOf(space: ObjectSpace, h: number): number {
   const m = space.mem;
   const k = m[h + MA_KEYS];
   let res = DICT_OBJECT_BYTES;
-  if (m[h + MA_VALUES] !== 0) res += sharedKeysUsableSize(space, k) * 8;
+  if (m[h + MA_VALUES] !== 0) res += (space.legacyDicts ? USABLE_BY_LOG2[m[k + DK_LOG2_SIZE]] : sharedKeysUsableSize(space, k)) * 8;
   if (m[k + DK_REFCNT] === 1) {
-    const entryBytes = m[k + DK_KIND] === KIND_GENERAL ? GENERAL_ENTRY_BYTES : UNICODE_ENTRY_BYTES;
-    res += KEYS_HEADER_BYTES + (1 << m[k + DK_LOG2_INDEX_BYTES]) + entryBytes * USABLE_BY_LOG2[m[k + DK_LOG2_SIZE]];
+    const entryBytes = isNarrowKind(space, k) ? UNICODE_ENTRY_BYTES : GENERAL_ENTRY_BYTES;
+    res += space.keysHeaderBytes + (1 << m[k + DK_LOG2_INDEX_BYTES]) + entryBytes * USABLE_BY_LOG2[m[k + DK_LOG2_SIZE]];
   }
   return res;
 }
@@ -482,10 +584,18 @@ function lookupGeneral(space: ObjectSpace, k: number, key: number, hash: number)
   }
 }
 
-/** _Py_dict_lookup: the entry index of `key`, or EMPTY. */
+/**
+ * _Py_dict_lookup (3.8/3.9: dk_lookup): the entry index of `key`, or EMPTY.
+ * 3.8/3.9's lookdict_unicode, asked for a non-str key, makes the table general
+ * for good (a combined one; lookdict_split and Py_EMPTY_KEYS stay as they are).
+ */
 function lookup(space: ObjectSpace, h: number, key: number, hash: number): number {
-  const k = space.mem[h + MA_KEYS];
-  return isUnicodeKind(space, k) ? lookupUnicode(space, k, key, hash) : lookupGeneral(space, k, key, hash);
+  const m = space.mem;
+  const k = m[h + MA_KEYS];
+  const kind = m[k + DK_KIND];
+  if (kind > KIND_GENERAL) return lookupUnicode(space, k, key, hash);
+  if (kind === KIND_WIDE_UNICODE && m[key + 1] !== T_STR && m[h + MA_VALUES] === 0 && k !== space.emptyKeys) m[k + DK_KIND] = KIND_GENERAL;
+  return lookupGeneral(space, k, key, hash);
 }
 
 /** The value stored for entry ix (from the values array of a split dict). */
@@ -527,11 +637,12 @@ export function setItem(space: ObjectSpace, h: number, key: number, value: numbe
   space.incref(key);
   space.incref(value);
   const hash = space.hash(key);
-  if (space.mem[h + MA_KEYS] === space.emptyKeys) insertToEmptyDict(space, h, key, hash, value);
+  if (space.legacyDicts) insertDictBefore310(space, h, key, hash, value);
+  else if (space.mem[h + MA_KEYS] === space.emptyKeys) insertToEmptyDict(space, h, key, hash, value);
   else insertDict(space, h, key, hash, value);
 }
 
-/** insert_to_emptydict (consumes key and value). */
+/** insert_to_emptydict (3.10+; consumes key and value). */
 function insertToEmptyDict(space: ObjectSpace, h: number, key: number, hash: number, value: number): void {
   const m = space.mem;
   const unicode = m[key + 1] === T_STR;
@@ -609,6 +720,59 @@ function insertDict(space: ObjectSpace, h: number, key: number, hash: number, va
   space.decref(key);
 }
 
+/**
+ * insertdict of 3.8 and 3.9 (consumes key and value). A split table (an
+ * instance's dict sharing its class's keys, or an empty dict's empty_values)
+ * takes str keys only, and only in the shared keys' order: an entry may be
+ * filled when it is the next one (ix == ma_used), a new key appended when
+ * every shared key is filled; anything else turns the table combined first.
+ */
+function insertDictBefore310(space: ObjectSpace, h: number, key: number, hash: number, value: number): void {
+  const m = space.mem;
+  if ((m[h + MA_VALUES] !== 0 || m[h + MA_KEYS] === space.emptyKeys) && m[key + 1] !== T_STR) insertionResize(space, h, true);
+  let ix = lookup(space, h, key, hash);
+  maintainTracking(space, h, key, value);
+  let k = m[h + MA_KEYS];
+  let v = m[h + MA_VALUES];
+  const used = m[h + MA_USED];
+  if (v !== 0 && ((ix >= 0 && m[v + ix] === 0 && used !== ix) || (ix === EMPTY && used !== m[k + DK_NENTRIES]))) {
+    insertionResize(space, h, true);
+    ix = EMPTY;
+    k = m[h + MA_KEYS];
+    v = 0;
+  }
+  if (ix === EMPTY) {
+    if (m[k + DK_USABLE] <= 0) {
+      insertionResize(space, h, true);
+      k = m[h + MA_KEYS];
+      v = m[h + MA_VALUES];
+    }
+    const hashpos = findEmptySlot(space, k, hash);
+    const n = m[k + DK_NENTRIES];
+    setIndex(space, k, hashpos, n);
+    const e = entriesBase(space, k) + 3 * n;
+    m[e] = hash;
+    m[e + 1] = key;
+    if (v !== 0) m[v + n] = value;
+    else m[e + 2] = value;
+    m[h + MA_USED]++;
+    m[k + DK_USABLE]--;
+    m[k + DK_NENTRIES]++;
+    return;
+  }
+  const old = valueOf(space, h, ix);
+  if (old !== value) {
+    if (v !== 0) {
+      m[v + ix] = value;
+      if (old === 0) m[h + MA_USED]++;
+    } else {
+      m[valueAddr(space, k, ix)] = value;
+    }
+  }
+  space.xdecref(old);
+  space.decref(key);
+}
+
 /** insertion_resize: to the smallest table of at least used × 3 slots (GROWTH_RATE). */
 function insertionResize(space: ObjectSpace, h: number, unicode: boolean): void {
   resize(space, h, calculateLog2KeySize(space.mem[h + MA_USED] * 3), unicode);
@@ -623,7 +787,7 @@ function resize(space: ObjectSpace, h: number, log2NewSize: number, unicodeWante
   const k = newKeys(space, log2NewSize, unicode);
   m[h + MA_KEYS] = k;
   const numentries = m[h + MA_USED];
-  const newGeneral = m[k + DK_KIND] === KIND_GENERAL;
+  const newGeneral = m[k + DK_KIND] <= KIND_GENERAL;
   const ne = entriesBase(space, k);
   const put = (i: number, key: number, value: number): void => {
     if (newGeneral) {
@@ -683,10 +847,15 @@ function buildIndices(space: ObjectSpace, k: number, n: number): void {
 export function delItem(space: ObjectSpace, h: number, key: number): boolean {
   const m = space.mem;
   const hash = space.hash(key);
-  const ix = lookup(space, h, key, hash);
+  let ix = lookup(space, h, key, hash);
   if (ix < 0) return false;
   const old = valueOf(space, h, ix);
   if (old === 0) return false;
+  if (space.legacyDicts && m[h + MA_VALUES] !== 0) {
+    // 3.8/3.9: "Split table doesn't allow deletion. Combine it." (a resize to the same size)
+    resize(space, h, m[m[h + MA_KEYS] + DK_LOG2_SIZE], true);
+    ix = lookup(space, h, key, hash);
+  }
   const k = m[h + MA_KEYS];
   const hashpos = lookdictIndex(space, k, hash, ix);
   m[h + MA_USED]--;
@@ -701,7 +870,7 @@ export function delItem(space: ObjectSpace, h: number, key: number): boolean {
     const oldKey = m[ka];
     m[ka] = 0;
     m[valueAddr(space, k, ix)] = 0;
-    if (m[k + DK_KIND] === KIND_GENERAL) m[ka - 1] = 0;
+    if (m[k + DK_KIND] <= KIND_GENERAL) m[ka - 1] = 0;
     space.decref(oldKey);
   }
   space.decref(old);
@@ -776,15 +945,19 @@ export function traverse(space: ObjectSpace, h: number): number {
   space.ensureScratch(2 * n);
   let count = 0;
   const v = m[h + MA_VALUES];
-  if (m[k + DK_KIND] !== KIND_GENERAL) {
-    if (v !== 0) count = space.pushReferents(0, v, n, 1);
-    else count = space.pushReferents(0, entriesBase(space, k) + 1, n, 2);
-  } else {
+  const kind = m[k + DK_KIND];
+  if (kind === KIND_GENERAL) {
     for (let i = 0; i < n; i++) {
       if (m[valueAddr(space, k, i)] === 0) continue;
       count = space.pushReferent(count, m[valueAddr(space, k, i)]);
       count = space.pushReferent(count, m[keyAddr(space, k, i)]);
     }
+  } else if (v !== 0) {
+    count = space.pushReferents(0, v, n, 1);
+  } else if (kind > KIND_GENERAL) {
+    count = space.pushReferents(0, entriesBase(space, k) + 1, n, 2);
+  } else {
+    count = space.pushReferents(0, entriesBase(space, k) + 2, n, 3);
   }
   return count;
 }

@@ -1,7 +1,9 @@
 /**
- * Functions, cells and closures (Objects/funcobject.c, cellobject.c, 3.11).
+ * Functions, cells and closures (Objects/funcobject.c, cellobject.c; 3.11,
+ * 3.8 and 3.9).
  *
- * A function object is 152 bytes (GC head included), tracked at creation. A
+ * A function object is 152 bytes (GC head included; 3.8/3.9: 136, without
+ * 3.11's func_builtins and func_version), tracked at creation. A
  * closure is built as CPython builds it: a cell per captured variable
  * (MAKE_CELL, 40 bytes each), a tuple of the cells (BUILD_TUPLE, often from
  * the tuple free list), then the function (MAKE_FUNCTION) holding the tuple.
@@ -24,8 +26,7 @@ export const DEFAULTS = 4;
 export const DICT = 5;
 export const WEAKREFLIST = 6;
 export const BEHAVIOUR = 7;
-/** sizeof(PyFunctionObject), sizeof(PyCellObject) */
-const FUNCTION_BASIC_BYTES = 136;
+/** sizeof(PyCellObject); sizeof(PyFunctionObject) is the version's (the type table's). */
 const CELL_BASIC_BYTES = 24;
 
 export interface FunctionParts {
@@ -37,9 +38,10 @@ export interface FunctionParts {
 
 /** PyFunction_New: references to its parts are taken here. */
 export function newFunction(space: ObjectSpace, parts: FunctionParts = {}): number {
-  const h = space.gcNew(T_FUNCTION, FUNCTION_BASIC_BYTES);
+  const basic = space.types.basicSizeBytes[T_FUNCTION];
+  const h = space.gcNew(T_FUNCTION, basic);
   const m = space.mem;
-  m.fill(0, h + 2, h + (FUNCTION_BASIC_BYTES >> 2));
+  m.fill(0, h + 2, h + (basic >> 2));
   for (const [field, value] of [
     [GLOBALS, parts.globals ?? 0],
     [CLOSURE, parts.closure ?? 0],
@@ -122,8 +124,8 @@ export function traverseCell(space: ObjectSpace, h: number): number {
   return space.pushReferent(0, space.mem[h + 2]);
 }
 
-export function sizeOfFunction(): number {
-  return 16 + FUNCTION_BASIC_BYTES;
+export function sizeOfFunction(space: ObjectSpace): number {
+  return 16 + space.types.basicSizeBytes[T_FUNCTION];
 }
 
 export function sizeOfCell(): number {

@@ -1,21 +1,30 @@
 /**
  * Instances of classes (Objects/typeobject.c subtype_*, Objects/dictobject.c
- * inline values; 3.11).
+ * inline values; 3.11, and 3.8/3.9 where marked).
  *
- * A class with a `__dict__`: the object is 56 bytes -- a 16-byte pre-header
- * (values pointer, dict pointer), the GC head, the object header and the
- * `__weakref__` slot -- and its attributes live in a values array indexed
- * by the class's shared keys (dict.ts). The first instances of a class get
- * the largest arrays: the shared keys start with 30 usable slots and every new
- * instance takes one away (init_inline_values) until one is left. A real
- * dict object appears only when `__dict__` is asked for, or when an attribute
- * cannot go into the shared keys.
+ * A class with a `__dict__`, in 3.11: the object is 56 bytes -- a 16-byte
+ * pre-header (values pointer, dict pointer), the GC head, the object header
+ * and the `__weakref__` slot -- and its attributes live in a values array
+ * indexed by the class's shared keys (dict.ts). The first instances of a
+ * class get the largest arrays: the shared keys start with 30 usable slots and
+ * every new instance takes one away (init_inline_values) until one is left. A
+ * real dict object appears only when `__dict__` is asked for, or when an
+ * attribute cannot go into the shared keys.
+ *
+ * In 3.8/3.9 the object is 48 bytes -- the GC head, the header, the `__dict__`
+ * pointer and the `__weakref__` slot -- and the first attribute stored makes
+ * its dict (_PyObjectDict_SetItem): while the class has shared keys, a split
+ * table over them (a values array of 40 bytes for the 8-slot keys, then the
+ * 64-byte dict), else an ordinary dict. The class stops sharing for good when
+ * an attribute is deleted, or when an instance's dict had to turn combined
+ * while other instances still share (dict.ts has the rules).
  *
  * A class with `__slots__`: GC head, header, one word per slot; no dict, no
  * weakrefs unless `__weakref__` is a slot.
  *
- *   managed:  h-8 values pointer   h-6 dict   h+2 weakref list
- *   slots:    h+2.. the slots   (then the weakref list if `__weakref__`)
+ *   managed (3.11):      h-8 values pointer   h-6 dict   h+2 weakref list
+ *   __dict__ (3.8/3.9):  h+2 dict   h+3 weakref list
+ *   slots:               h+2.. the slots   (then the weakref list if `__weakref__`)
  *
  * Deallocation (subtype_dealloc): untrack; the trashcan; `__del__` once, with
  * the object tracked again while it runs (it may resurrect it); weakrefs
@@ -31,7 +40,10 @@ import * as weakref from './weakref.js';
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
 const { GC_FINALIZED, GC_FLAGS, GC_HEAD_WORDS, MANAGED_DICT, MANAGED_VALUES } = header;
-const { F_FINALIZE, F_MANAGED_DICT, K_SLOTS } = typeTable;
+const { F_FINALIZE, F_HAS_DICT, F_MANAGED_DICT, K_SLOTS } = typeTable;
+
+/** 3.8/3.9: the `__dict__` pointer at tp_dictoffset (16 bytes: word 2). */
+const DICT = 2;
 
 /** A new instance, tracked, with an empty values array for `__dict__` classes (type_call → object_new). */
 export function newInstance(space: ObjectSpace, type: number): number {
@@ -70,6 +82,10 @@ export function setAttr(space: ObjectSpace, h: number, nameText: string, name: n
     space.xdecref(old);
     return;
   }
+  if ((space.types.flags[type] & F_MANAGED_DICT) === 0) {
+    objectDictSetItem(space, h, type, name, value);
+    return;
+  }
   const values = m[h + MANAGED_VALUES];
   if (values !== 0) {
     storeInstanceAttribute(space, h, values, name, value);
@@ -81,6 +97,53 @@ export function setAttr(space: ObjectSpace, h: number, nameText: string, name: n
     m[h + MANAGED_DICT] = d;
   }
   dict.setItem(space, d, name, value);
+}
+
+/**
+ * _PyObjectDict_SetItem of 3.8/3.9, a store (`value` != 0) or a deletion
+ * (`value` == 0, the return says whether the attribute was there). The first
+ * store or deletion makes the dict: a split table over the class's shared keys
+ * while it has them, else PyDict_New. After a store that turned the dict
+ * combined the class shares its new keys (make_keys_shared) if no other
+ * instance shared the old ones, else stops sharing; a deletion always stops
+ * the class sharing.
+ */
+function objectDictSetItem(space: ObjectSpace, h: number, type: number, name: number, value: number): boolean {
+  const m = space.mem;
+  const cachedKeys = space.types.cachedKeys;
+  let cached = cachedKeys[type];
+  let d = m[h + DICT];
+  if (cached === 0) {
+    if (d === 0) {
+      d = dict.newDict(space);
+      m[h + DICT] = d;
+    }
+    if (value === 0) return dict.delItem(space, d, name);
+    dict.setItem(space, d, name, value);
+    return true;
+  }
+  if (d === 0) {
+    dict.keysIncref(space, cached);
+    d = dict.newWithSharedKeys(space, cached);
+    m[h + DICT] = d;
+  }
+  if (value === 0) {
+    const found = dict.delItem(space, d, name);
+    cached = cachedKeys[type];
+    if (cached !== 0) {
+      cachedKeys[type] = 0;
+      dict.keysRelease(space, cached);
+    }
+    return found;
+  }
+  const wasShared = m[d + dict.KEYS] === cached;
+  dict.setItem(space, d, name, value);
+  cached = cachedKeys[type];
+  if (wasShared && cached !== 0 && cached !== m[d + dict.KEYS]) {
+    cachedKeys[type] = dict.keysRefcount(space, cached) === 1 ? dict.makeKeysShared(space, d) : 0;
+    dict.keysRelease(space, cached);
+  }
+  return true;
 }
 
 /** _PyObject_StoreInstanceAttribute: into the values array, or materialise a dict when the key does not fit. */
@@ -127,6 +190,10 @@ export function getAttr(space: ObjectSpace, h: number, nameText: string, name: n
   const m = space.mem;
   const type = m[h + 1];
   if (space.types.kind[type] === K_SLOTS) return m[h + 2 + slotIndex(space, type, nameText)];
+  if ((space.types.flags[type] & F_MANAGED_DICT) === 0) {
+    const d = m[h + DICT];
+    return d === 0 ? 0 : dict.getItem(space, d, name);
+  }
   const values = m[h + MANAGED_VALUES];
   if (values !== 0) {
     const ix = dict.keysStringLookup(space, classKeys(space, type), name);
@@ -148,6 +215,7 @@ export function delAttr(space: ObjectSpace, h: number, nameText: string, name: n
     space.decref(old);
     return true;
   }
+  if ((space.types.flags[type] & F_MANAGED_DICT) === 0) return objectDictSetItem(space, h, type, name, 0);
   const values = m[h + MANAGED_VALUES];
   if (values !== 0) {
     const ix = dict.keysStringLookup(space, classKeys(space, type), name);
@@ -162,11 +230,31 @@ export function delAttr(space: ObjectSpace, h: number, nameText: string, name: n
   return d !== 0 && dict.delItem(space, d, name);
 }
 
-/** obj.__dict__ (PyObject_GenericGetDict): materialised from the values on first request. A new reference. */
+/**
+ * obj.__dict__ (PyObject_GenericGetDict): materialised from the values on
+ * first request (3.11); made if there is none yet, a split table while the
+ * class shares keys (3.8/3.9). A new reference.
+ */
 export function getDict(space: ObjectSpace, h: number): number {
   const m = space.mem;
   const type = m[h + 1];
-  if ((space.types.flags[type] & F_MANAGED_DICT) === 0) throw new TypeError(`'${space.types.names[type]}' object has no __dict__`);
+  const flags = space.types.flags[type];
+  if ((flags & F_HAS_DICT) === 0) throw new TypeError(`'${space.types.names[type]}' object has no __dict__`);
+  if ((flags & F_MANAGED_DICT) === 0) {
+    let d = m[h + DICT];
+    if (d === 0) {
+      const cached = space.types.cachedKeys[type];
+      if (cached !== 0) {
+        dict.keysIncref(space, cached);
+        d = dict.newWithSharedKeys(space, cached);
+      } else {
+        d = dict.newDict(space);
+      }
+      m[h + DICT] = d;
+    }
+    space.incref(d);
+    return d;
+  }
   const values = m[h + MANAGED_VALUES];
   let d = m[h + MANAGED_DICT];
   if (values !== 0) {
@@ -213,11 +301,12 @@ export function dealloc(space: ObjectSpace, h: number): void {
   if (space.types.kind[type] === K_SLOTS) {
     clearSlots(space, h, type);
   } else {
-    const d = m[h + MANAGED_DICT];
+    const slot = (flags & F_MANAGED_DICT) !== 0 ? h + MANAGED_DICT : h + DICT;
+    const d = m[slot];
     if (d !== 0) {
-      m[h + MANAGED_DICT] = 0;
+      m[slot] = 0;
       space.decref(d);
-    } else {
+    } else if ((flags & F_MANAGED_DICT) !== 0) {
       freeInstanceAttributes(space, h);
     }
   }
@@ -281,6 +370,9 @@ export function traverse(space: ObjectSpace, h: number): number {
     const n = space.types.classInfo(type).slots.length;
     space.ensureScratch(n);
     count = space.pushReferents(0, h + 2, n, 1);
+  } else if ((space.types.flags[type] & F_MANAGED_DICT) === 0) {
+    space.ensureScratch(1);
+    count = space.pushReferent(count, m[h + DICT]);
   } else {
     const values = m[h + MANAGED_VALUES];
     if (values !== 0) {
@@ -302,6 +394,14 @@ export function clear(space: ObjectSpace, h: number): void {
   const type = m[h + 1];
   if (space.types.kind[type] === K_SLOTS) {
     clearSlots(space, h, type);
+    return;
+  }
+  if ((space.types.flags[type] & F_MANAGED_DICT) === 0) {
+    const d = m[h + DICT];
+    if (d !== 0) {
+      m[h + DICT] = 0;
+      space.decref(d);
+    }
     return;
   }
   const values = m[h + MANAGED_VALUES];

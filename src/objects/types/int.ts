@@ -1,8 +1,9 @@
 /**
- * int (Objects/longobject.c, 3.11): 30-bit digits after a 24-byte header.
- * Values -5..256 are the static small-int cache; |v| < 2^30 is a "medium"
- * int, made by _PyLong_FromMedium as a whole PyLongObject (32 bytes, one
- * digit); larger values by _PyLong_New(ndigits): 24 + 4 * ndigits bytes. This
+ * int (Objects/longobject.c, 3.11; 3.8/3.9 where marked): 30-bit digits
+ * after a 24-byte header. Values -5..256 are the static small-int cache;
+ * |v| < 2^30 is a "medium" int, made by _PyLong_FromMedium as a whole
+ * PyLongObject (32 bytes, one digit; 3.8/3.9: _PyLong_New(1), 28 bytes);
+ * larger values by _PyLong_New(ndigits): 24 + 4 * ndigits bytes. This
  * is PyLong_FromLong's path; arithmetic can allocate one digit more
  * (x_add), and int(str) one word less for medium values.
  *
@@ -17,8 +18,6 @@ export const NDIGITS = 4;
 const SHIFT = 30;
 /** offsetof(PyLongObject, ob_digit) */
 const HEADER_BYTES = 24;
-/** sizeof(PyLongObject): the header and one digit, rounded to 8. */
-const MEDIUM_BYTES = 32;
 
 export function digitsFor(value: number): number {
   let magnitude = Math.abs(value);
@@ -44,7 +43,7 @@ export function fromNumber(space: ObjectSpace, value: number): number {
     return small;
   }
   const digits = digitsFor(v);
-  const h = space.newObject(T_INT, digits === 1 ? MEDIUM_BYTES : HEADER_BYTES + 4 * digits);
+  const h = space.newObject(T_INT, digits === 1 ? space.mediumIntBytes : HEADER_BYTES + 4 * digits);
   initValue(space, h, v);
   return h;
 }
@@ -53,9 +52,13 @@ export function value(space: ObjectSpace, h: number): number {
   return space.f64[(h + VALUE) >> 1];
 }
 
-/** sys.getsizeof: offsetof(ob_digit) + 4 × max(ndigits, 1). */
+/** sys.getsizeof: offsetof(ob_digit) + 4 × ndigits, at least one digit in 3.11 (0 has none). */
 export function sizeOf(space: ObjectSpace, h: number): number {
-  return HEADER_BYTES + 4 * Math.max(1, space.mem[h + NDIGITS]);
+  return sizeOfDigits(space, space.mem[h + NDIGITS]);
+}
+
+export function sizeOfDigits(space: ObjectSpace, ndigits: number): number {
+  return HEADER_BYTES + 4 * Math.max(space.version.intSizeOfMinDigits, ndigits);
 }
 
 /** long_dealloc: tp_free. */

@@ -1,11 +1,13 @@
 /**
- * list (Objects/listobject.c, 3.11): a 56-byte GC object (with the GC head)
- * and a separate PyMem array of 8 bytes per allocated slot. Up to 80 dead
- * list objects wait on a free list (their arrays are always freed).
+ * list (Objects/listobject.c, 3.8, 3.9 and 3.11): a 56-byte GC object (with
+ * the GC head) and a separate PyMem array of 8 bytes per allocated slot. Up to
+ * 80 dead list objects wait on a free list (their arrays are always freed).
  *
  * list_resize keeps the array while allocated/2 <= newsize <= allocated;
  * otherwise it reallocates to (newsize + newsize/8 + 6) & ~3 slots, or to
- * (newsize + 3) & ~3 when that over-allocation would not cover the growth,
+ * (newsize + 3) & ~3 when that over-allocation would not cover the growth
+ * (3.9 and later; 3.8: newsize + newsize/8 + (newsize < 9 ? 3 : 6), with no
+ * such exception -- the two first differ at 17 items, 25 slots against 24),
  * and to 0 bytes (not a free: PyMem_Realloc(p, 0)) when the list empties.
  *
  *   h+2 size (ob_size)   h+3 the item array (0 when none)   h+4 allocated
@@ -13,11 +15,13 @@
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
 import * as typeTable from '../type-table.js';
+import * as version from '../version.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
 const { LIST_FREE, LIST_MAXFREELIST, LIST_NUMFREE } = staticArea;
 const { T_LIST } = typeTable;
+const { LIST_GROWTH_38 } = version;
 
 /** ob_size, ob_item and allocated, in words from the handle. */
 const OB_SIZE = 2;
@@ -82,8 +86,13 @@ export function resize(space: ObjectSpace, h: number, newsize: number): void {
     m[h + OB_SIZE] = newsize;
     return;
   }
-  let newAllocated = (newsize + (newsize >> 3) + 6) & ~3;
-  if (newsize - m[h + OB_SIZE] > newAllocated - newsize) newAllocated = (newsize + 3) & ~3;
+  let newAllocated: number;
+  if (space.listGrowth === LIST_GROWTH_38) {
+    newAllocated = newsize + (newsize >> 3) + (newsize < 9 ? 3 : 6);
+  } else {
+    newAllocated = (newsize + (newsize >> 3) + 6) & ~3;
+    if (newsize - m[h + OB_SIZE] > newAllocated - newsize) newAllocated = (newsize + 3) & ~3;
+  }
   if (newsize === 0) newAllocated = 0;
   m[h + OB_ITEM] = space.objectRealloc(m[h + OB_ITEM], newAllocated * POINTER_BYTES);
   m[h + OB_SIZE] = newsize;

@@ -1,11 +1,13 @@
 /**
- * tuple (Objects/tupleobject.c, 3.11): a GC object of 24 + 8n bytes (40 + 8n
- * with the GC head), items inline. Dead tuples of 1..20 items go to one free
- * list per length (up to 2000 each, linked through item 0), but only lengths
- * 1..19 are taken back out (maybe_freelist_pop tests size < 20 while
- * maybe_freelist_push accepts 20), so 20-tuples pile up until a full
- * collection empties the lists. Tuples are tracked from creation; every
- * collection untracks those holding no container (_PyTuple_MaybeUntrack).
+ * tuple (Objects/tupleobject.c, 3.11; 3.8/3.9 where marked): a GC object of
+ * 24 + 8n bytes (40 + 8n with the GC head), items inline. Dead tuples of
+ * 1..20 items go to one free list per length (up to 2000 each, linked through
+ * item 0), but only lengths 1..19 are taken back out (maybe_freelist_pop
+ * tests size < 20 while maybe_freelist_push accepts 20), so 20-tuples pile up
+ * until a full collection empties the lists; 3.8/3.9's tupledealloc keeps
+ * only 1..19 (len < PyTuple_MAXSAVESIZE) and frees a 20-tuple. Tuples are
+ * tracked from creation; every collection untracks those holding no container
+ * (_PyTuple_MaybeUntrack).
  *
  *   h+2 size   h+3.. items
  */
@@ -99,7 +101,7 @@ export function dealloc(space: ObjectSpace, h: number): void {
   if (!space.trashBegin(h)) return;
   for (let i = n - 1; i >= 0; i--) space.xdecref(m[h + OB_ITEM + i]);
   const b = space.staticBase;
-  if (n <= TUPLE_NFREELISTS && m[b + TUPLE_NUMFREE + n - 1] < TUPLE_MAXFREELIST) {
+  if (n <= space.tupleFreeListMaxLength && m[b + TUPLE_NUMFREE + n - 1] < TUPLE_MAXFREELIST) {
     m[h + OB_ITEM] = m[b + TUPLE_FREE_HEADS + n - 1];
     m[b + TUPLE_FREE_HEADS + n - 1] = h;
     m[b + TUPLE_NUMFREE + n - 1]++;

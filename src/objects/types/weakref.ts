@@ -1,7 +1,8 @@
 /**
  * Weak references (Objects/weakrefobject.c, Modules/gcmodule.c
- * handle_weakrefs; 3.11). A weakref is an 80-byte GC object (GC head
- * included), tracked; the referent's weakref list (at the type's
+ * handle_weakrefs; 3.11, 3.8 and 3.9). A weakref is an 80-byte GC object (GC
+ * head included; 72 in 3.8/3.9, without vectorcall), tracked; the referent's
+ * weakref list (at the type's
  * tp_weaklistoffset) links every weakref to it. A weakref without callback
  * is shared: asking again returns the same one.
  *
@@ -25,7 +26,6 @@ export const CALLBACK = 3;
 const HASH = 4;
 const PREV = 5;
 const NEXT = 6;
-const BASIC_BYTES = 64;
 
 /** weakref.ref(ob, callback): a new reference; the basic (callback-less) ref is shared. */
 export function newRef(space: ObjectSpace, ob: number, callback: number): number {
@@ -39,7 +39,7 @@ export function newRef(space: ObjectSpace, ob: number, callback: number): number
     return basic;
   }
   // new_weakref: allocation can collect, which may change the list: look again after.
-  const wr = space.gcNew(T_WEAKREF, BASIC_BYTES);
+  const wr = space.gcNew(T_WEAKREF, space.types.basicSizeBytes[T_WEAKREF]);
   m[wr + OBJECT] = ob;
   m[wr + CALLBACK] = callback;
   if (callback !== 0) space.incref(callback);
@@ -229,7 +229,7 @@ export function weakrefCount(space: ObjectSpace, ob: number): number {
   return n;
 }
 
-export function sizeOf(): number {
-  return 16 + BASIC_BYTES;
+export function sizeOf(space: ObjectSpace): number {
+  return 16 + space.types.basicSizeBytes[T_WEAKREF];
 }
 
