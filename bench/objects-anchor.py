@@ -26,6 +26,9 @@ Every figure is measured RUNS times and reported as median, min and max, as
 ONE JSON line on stdout (progress on stderr).
 
     python3 bench/objects-anchor.py        (stdlib only, ~10 s)
+    python3 bench/objects-anchor.py --ops-mix-loop N
+                                           (N iterations of ops_mix only, untimed:
+                                           bench/objects.ts counts their instructions)
 
 Method as in bench/calibrate.py: ops_mix unrolls the iteration UNROLL times in
 `for _ in itertools.repeat(None, n)` and subtracts the same loop with an empty
@@ -191,7 +194,18 @@ def machine():
     return f'{model}, {os.cpu_count()} cpus, {platform.platform()}'
 
 
+def ops_mix_loop(n):
+    """ops_mix for n iterations (n // UNROLL loops of the unrolled body) and nothing else: bench/objects.ts counts its instructions."""
+    stmt = compile_loop(list(OPS_MIX) * UNROLL)
+    gc.disable()
+    stmt(1000, PC)          # warm-up: the specializer's adaptive instructions settle
+    stmt(n // UNROLL, PC)
+
+
 def main():
+    if sys.argv[1:2] == ['--ops-mix-loop']:
+        ops_mix_loop(int(sys.argv[2]))
+        return
     started = time.monotonic()
     gc.collect()
     gc.disable()

@@ -28,6 +28,10 @@
  *   gc_young_700          py.gc.collect(0) right after 699 new lists and the
  *                         list holding them, minus an empty collect(0)
  *
+ * Beside the timed ops_mix, when valgrind is installed: the instructions one
+ * ops_mix iteration executes in each (bench/instructions.ts), a figure that
+ * this machine's swings in speed (up to twice, run to run) do not move.
+ *
  * What is timed is the simulator's own run time -- its allocator, refcounts,
  * deallocations and collector working on the simulated heap -- never the
  * modelled nanoseconds the simulation charges (`Python.elapsedNs`); those are
@@ -35,20 +39,24 @@
  * is off while timing, every figure is measured RUNS times and reported as
  * median (min, max), and ratios are of medians.
  *
- *   npm run bench:objects [-- --runs 5] [-- --write]   (--write updates bench/RESULTS.md)
+ *   npm run bench:objects [-- --runs 5] [--write] [--no-instructions]
+ *     --write updates bench/RESULTS.md; --no-instructions skips the instruction
+ *     counts under valgrind (bench/instructions.ts), which take a few minutes
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { CollectionReport } from '../src/gc/collector.js';
 import { GC_NEXT } from '../src/gc/gc-head.js';
 import { genHead, NUM_GENERATIONS } from '../src/gc/gc-state.js';
-import { type ConstKeys, type ConstructorCall, Python, type Ref } from '../src/objects/api.js';
+import type { Python, Ref } from '../src/objects/api.js';
 import { GC_STATE_OFFSET } from '../src/objects/static-area.js';
+import { instructionsPerIteration, valgrindAvailable } from './instructions.js';
+import { KEPT, newPython, type OpsMixSetup, opsMix, prepareOpsMix } from './ops-mix.js';
 import { fmt, machineLine, ReportLines, repoRoot, type Summary, summary, writeResultsSection } from './results.js';
 
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 5) || 5;
 const write = args.includes('--write');
+const countInstructions = !args.includes('--no-instructions');
 const jsGc = (globalThis as { gc?: () => void }).gc;
 
 const GC_N = 1_000_000;
@@ -60,8 +68,6 @@ const OPS_TARGET_MS = 200;
 const BATCH = 100;
 /** Untimed ops_mix iterations before a run is sized. */
 const OPS_WARMUP = 50_000;
-/** ops_mix iterations' worth of objects alive while the mix runs (see measureOpsMix). */
-const KEPT = 1000;
 
 /** What bench/objects-anchor.py prints (the fields used here). */
 interface Anchor {
@@ -120,13 +126,6 @@ function runAnchor(): Anchor {
   return JSON.parse(result.stdout) as Anchor;
 }
 
-/** A fresh simulated process with room for the million-object heaps, automatic collection off. */
-function newPython(onCollection?: (report: CollectionReport) => void): { py: Python; P: number } {
-  const py = new Python({ heap: { arenaCapacityBytes: 1 << 30, rawCapacityBytes: 1 << 28 }, onCollection });
-  py.gc.disable();
-  return { py, P: py.defineClass({ name: 'P' }) };
-}
-
 const nowNs = (): number => performance.now() * 1e6;
 
 // ------------------------------------------------------------------ ops_mix
@@ -144,26 +143,9 @@ interface OpsResult {
   collections: number;
 }
 
-/** The anchor's call sites: `P(a, b, c)` and `{'a': a, 'b': b, 'c': c}`. */
-interface Sites {
-  newP: ConstructorCall;
-  abc: ConstKeys;
-}
-
-/** The anchor's loop body, once per iteration; a, b, c are the ints 1001..1003 (locals). */
-function opsMix(py: Python, sites: Sites, a: Ref, b: Ref, c: Ref, n: number): void {
-  const { newP, abc } = sites;
-  for (let i = 0; i < n; i++) {
-    py.del(py.newWith(newP, a, b, c));
-    py.del(py.tuple(a, b, c));
-    py.del(py.list([a, b, c]));
-    py.del(py.dictWith(abc, a, b, c));
-  }
-}
-
 /** The same work as BATCH iterations of opsMix, each operation BATCH times in a row: for where the time goes. */
-function opsBatch(py: Python, sites: Sites, a: Ref, b: Ref, c: Ref): void {
-  const { newP, abc } = sites;
+function opsBatch(py: Python, s: OpsMixSetup): void {
+  const { newP, abc, a, b, c } = s;
   for (let i = 0; i < BATCH; i++) py.del(py.newWith(newP, a, b, c));
   for (let i = 0; i < BATCH; i++) py.del(py.tuple(a, b, c));
   for (let i = 0; i < BATCH; i++) py.del(py.list([a, b, c]));
@@ -174,28 +156,16 @@ function measureOpsMix(): OpsResult {
   const { py, P } = newPython();
   let result: OpsResult | null = null;
   py.call(() => {
-    const a = py.int(1001);
-    const b = py.int(1002);
-    const c = py.int(1003);
-    const sites: Sites = { newP: py.constructorCall(P, ['a', 'b', 'c']), abc: py.constKeys(['a', 'b', 'c']) };
-    // The anchor's interpreter holds other objects of these sizes while the
-    // mix runs, so a freed block goes back to a pool with blocks still in use;
-    // so does the simulated process, with KEPT iterations' worth kept alive.
-    const kept = py.list();
-    for (let i = 0; i < KEPT; i++) {
-      for (const x of [py.newWith(sites.newP, a, b, c), py.tuple(a, b, c), py.list([a, b, c]), py.dictWith(sites.abc, a, b, c)]) {
-        py.append(kept, x);
-        py.del(x);
-      }
-    }
+    const sites = prepareOpsMix(py, P);
+    const { newP, abc, a, b, c } = sites;
     // Warm-up: the first calls compile the code, and a run sized on them
     // would be far too short (the anchor warms up likewise).
-    opsMix(py, sites, a, b, c, OPS_WARMUP);
+    opsMix(py, sites, OPS_WARMUP);
     // More warm-up, also sizing a run to OPS_TARGET_MS.
     let n = 1000;
     for (;;) {
       const t = nowNs();
-      opsMix(py, sites, a, b, c, n);
+      opsMix(py, sites, n);
       const elapsed = nowNs() - t;
       if (elapsed > (OPS_TARGET_MS * 1e6) / 4) {
         n = Math.max(1, Math.round((n * OPS_TARGET_MS * 1e6) / elapsed));
@@ -210,7 +180,7 @@ function measureOpsMix(): OpsResult {
       jsGc?.();
       const modelledBefore = py.elapsedNs;
       const t = nowNs();
-      opsMix(py, sites, a, b, c, n);
+      opsMix(py, sites, n);
       perIteration.push((nowNs() - t) / n);
       modelled = (py.elapsedNs - modelledBefore) / n;
     }
@@ -225,14 +195,14 @@ function measureOpsMix(): OpsResult {
       return summary(times).median;
     };
     const ops: [keyof OpsResult['nsAlone'], () => void][] = [
-      ['instance', () => py.del(py.newWith(sites.newP, a, b, c))],
+      ['instance', () => py.del(py.newWith(newP, a, b, c))],
       ['tuple', () => py.del(py.tuple(a, b, c))],
       ['list', () => py.del(py.list([a, b, c]))],
-      ['dict', () => py.del(py.dictWith(sites.abc, a, b, c))],
+      ['dict', () => py.del(py.dictWith(abc, a, b, c))],
     ];
     const nsAlone = { instance: 0, tuple: 0, list: 0, dict: 0 };
     for (const [name, op] of ops) nsAlone[name] = alone(op);
-    const nsBatched = alone(() => opsBatch(py, sites, a, b, c), Math.max(1, Math.round(n / BATCH))) / BATCH;
+    const nsBatched = alone(() => opsBatch(py, sites), Math.max(1, Math.round(n / BATCH))) / BATCH;
     // Two operations interleaved, each pair: which of them pay for being interleaved.
     const pairExtra: Record<string, number> = {};
     for (let x = 0; x < ops.length; x++) {
@@ -385,6 +355,39 @@ function measureYoung(): YoungResult {
   return { ns: summary(marginal), nsTotal: summary(total), nsEmpty: summary(emptyRuns), inGeneration0 };
 }
 
+// ------------------------------------------------------------------ instructions
+
+/** ops_mix iterations of the two counted runs (bench/instructions.ts): the difference is 100,000. */
+const INSTRUCTIONS_N1 = 50_000;
+const INSTRUCTIONS_N2 = 150_000;
+
+/**
+ * Instructions per ops_mix iteration under callgrind, CPython and pyheap: a
+ * figure the machine's speed does not move, beside the timed ratio. Node runs
+ * with V8's background compilers off, so that the optimized code is there
+ * before the counted loop starts (under valgrind's one-thread-at-a-time
+ * scheduling they might not finish in time).
+ */
+function measureInstructions(): { cpython: number; pyheap: number } | null {
+  if (!valgrindAvailable()) {
+    console.error('instructions: valgrind is not installed, so they are not counted (apt-get install valgrind)');
+    return null;
+  }
+  console.error('instructions: CPython ops_mix under callgrind');
+  const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+  const anchorScript = join(repoRoot, 'bench/objects-anchor.py');
+  const cpython = instructionsPerIteration(python, (n) => [anchorScript, '--ops-mix-loop', String(n)], INSTRUCTIONS_N1, INSTRUCTIONS_N2);
+  console.error('instructions: pyheap ops_mix under callgrind');
+  const loop = join(repoRoot, 'dist/bench/ops-mix-loop.js');
+  const pyheap = instructionsPerIteration(
+    process.execPath,
+    (n) => ['--no-concurrent-recompilation', '--no-concurrent-sparkplug', loop, String(n)],
+    INSTRUCTIONS_N1,
+    INSTRUCTIONS_N2,
+  );
+  return { cpython, pyheap };
+}
+
 // ------------------------------------------------------------------ report
 
 const ns = (v: number): string => v.toFixed(1);
@@ -403,6 +406,7 @@ console.error('pyheap: gc_full_1m_instances');
 const instances = measureFull((py, P) => py.new(P, { a: py.int(1), b: py.int(2), c: py.int(3) }));
 console.error('pyheap: gc_young_700');
 const young = measureYoung();
+const instructions = countInstructions ? measureInstructions() : null;
 
 const a = anchor;
 const opsRatio = a.ops_mix.ns_per_iteration.median / ops.nsPerIteration.median;
@@ -423,6 +427,12 @@ say(
   `| ops_mix: ns per iteration (create and drop an instance of P with 3 attributes, a 3-tuple, a 3-list, a 3-key dict) | ${fmt(a.ops_mix.ns_per_iteration, ns)} | ${fmt(ops.nsPerIteration, ns)} | ` +
     `${opsRatio.toFixed(2)} (pyheap ops/s ÷ CPython ops/s) | ≥ 1.0: ${verdict(opsRatio >= 1)} |`,
 );
+if (instructions !== null) {
+  say(
+    `| ops_mix: instructions per iteration, counted by callgrind (the machine's speed does not enter; for comparison) | ${Math.round(instructions.cpython).toLocaleString('en-US')} | ` +
+      `${Math.round(instructions.pyheap).toLocaleString('en-US')} | ${(instructions.cpython / instructions.pyheap).toFixed(2)} (CPython's ÷ pyheap's) | reported |`,
+  );
+}
 say(
   `| gc_full_1m_lists: ns per tracked empty list, full collection of 1M | ${fmt(a.gc_full_1m_lists.ns_per_object, ns)} | ${fmt(lists.nsPerObject, ns)} | ` +
     `${listsRatio.toFixed(2)} (pyheap time ÷ CPython time) | ≤ 1.0: ${verdict(listsRatio <= 1)} |`,
