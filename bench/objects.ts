@@ -45,6 +45,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GC_NEXT } from '../src/gc/gc-head.js';
 import { genHead, NUM_GENERATIONS } from '../src/gc/gc-state.js';
 import type { Python, Ref } from '../src/objects/api.js';
@@ -57,6 +58,8 @@ const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 5) || 5;
 const write = args.includes('--write');
 const countInstructions = !args.includes('--no-instructions');
+/** Measure the simulator only and print its figures as JSON (runAlternating runs this). */
+const simulatorOnly = args.includes('--simulator-only');
 const jsGc = (globalThis as { gc?: () => void }).gc;
 
 const GC_N = 1_000_000;
@@ -82,25 +85,50 @@ interface Anchor {
 }
 
 /**
- * CPython's figures differ from one process to the next by up to twice on
- * these machines (a process is fast or slow throughout), more than its runs
- * within a process do: the anchor runs in ANCHOR_PROCESSES processes and each
- * figure is the median of their medians (min and max over all their runs).
+ * Both sides' figures differ from one process to the next by up to twice on
+ * these machines, more than runs within a process do: a process is fast or
+ * slow throughout, and the machine's speed changes from one minute to the
+ * next. So CPython (bench/objects-anchor.py) and the simulator (this script
+ * with --simulator-only) each run in PROCESSES processes, alternating, one of
+ * each in turn, and each figure is the median of their medians (min and max
+ * over all their runs): a slow spell of the machine falls on both.
  */
-const ANCHOR_PROCESSES = 3;
+const PROCESSES = 3;
 
-function runAnchors(): Anchor {
-  const anchors: Anchor[] = [];
-  for (let i = 0; i < ANCHOR_PROCESSES; i++) {
-    console.error(`CPython: python3 bench/objects-anchor.py (process ${i + 1} of ${ANCHOR_PROCESSES})`);
-    anchors.push(runAnchor());
-  }
-  const merged = mergeFigures(anchors as unknown as Record<string, unknown>[]) as unknown as Anchor;
-  merged.runs = anchors.reduce((sum, x) => sum + x.runs, 0);
-  return merged;
+interface SimulatorFigures {
+  ops: OpsResult;
+  lists: FullResult;
+  instances: FullResult;
+  young: YoungResult;
 }
 
-/** Summaries merged as runAnchors says; any other value taken from the first. */
+function runAlternating(): { anchor: Anchor; sim: SimulatorFigures } {
+  const anchors: Anchor[] = [];
+  const sims: SimulatorFigures[] = [];
+  for (let i = 0; i < PROCESSES; i++) {
+    console.error(`CPython: python3 bench/objects-anchor.py (process ${i + 1} of ${PROCESSES})`);
+    anchors.push(runAnchor());
+    console.error(`pyheap: ops_mix and collections (process ${i + 1} of ${PROCESSES})`);
+    sims.push(runSimulator());
+  }
+  const anchor = mergeFigures(anchors as unknown as Record<string, unknown>[]) as unknown as Anchor;
+  anchor.runs = anchors.reduce((sum, x) => sum + x.runs, 0);
+  return { anchor, sim: mergeFigures(sims as unknown as Record<string, unknown>[]) as unknown as SimulatorFigures };
+}
+
+/** This script in another process, measuring the simulator only. */
+function runSimulator(): SimulatorFigures {
+  const script = fileURLToPath(import.meta.url);
+  const result = spawnSync(process.execPath, ['--expose-gc', script, '--simulator-only', '--runs', String(runs)], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    timeout: 10 * 60 * 1000,
+  });
+  if (result.status !== 0) throw new Error(`the simulator's process (${script} --simulator-only) failed with exit code ${result.status}`);
+  return JSON.parse(result.stdout) as SimulatorFigures;
+}
+
+/** Summaries merged as runAlternating says; any other value taken from the first. */
 function mergeFigures(values: Record<string, unknown>[]): Record<string, unknown> {
   const first = values[0];
   const out: Record<string, unknown> = {};
@@ -397,15 +425,13 @@ const micros = (v: number): string => (v / 1000).toFixed(2);
 const report = new ReportLines();
 const say = (line = ''): void => report.say(line);
 
-const anchor = runAnchors();
-console.error('pyheap: ops_mix');
-const ops = measureOpsMix();
-console.error('pyheap: gc_full_1m_lists');
-const lists = measureFull((py) => py.list());
-console.error('pyheap: gc_full_1m_instances');
-const instances = measureFull((py, P) => py.new(P, { a: py.int(1), b: py.int(2), c: py.int(3) }));
-console.error('pyheap: gc_young_700');
-const young = measureYoung();
+if (simulatorOnly) {
+  const figures: SimulatorFigures = { ops: measureOpsMix(), lists: measureFull((py) => py.list()), instances: measureFull((py, P) => py.new(P, { a: py.int(1), b: py.int(2), c: py.int(3) })), young: measureYoung() };
+  console.log(JSON.stringify(figures));
+  process.exit(0);
+}
+const { anchor, sim } = runAlternating();
+const { ops, lists, instances, young } = sim;
 const instructions = countInstructions ? measureInstructions() : null;
 
 const a = anchor;
@@ -417,7 +443,7 @@ const verdict = (ok: boolean): string => (ok ? 'met' : '**not met**');
 
 say(machineLine(a.python));
 say(
-  `Command: \`npm run bench:objects\`; the anchor \`python3 bench/objects-anchor.py\` runs first in the same run, in ${ANCHOR_PROCESSES} processes (the median of their medians); ${runs} runs of each figure (the anchor: ${a.runs} in all); median (min, max). ` +
+  `Command: \`npm run bench:objects\`; the anchor \`python3 bench/objects-anchor.py\` and the simulator each run in ${PROCESSES} processes, alternating (the median of their medians); ${runs} runs of each figure in each process (the anchor: ${a.runs} in all); median (min, max). ` +
     'pyheap figures are the simulator\'s wall-clock time, automatic collection off in both.',
 );
 say();
@@ -479,7 +505,7 @@ const pairList = Object.entries(ops.pairExtra)
 say('Where the time goes:');
 say();
 say(
-  `- ops_mix: each operation alone takes, in ns, instance ${ns(alone.instance)}, tuple ${ns(alone.tuple)}, list ${ns(alone.list)}, dict ${ns(alone.dict)} ` +
+  `- ops_mix (in the first of the simulator's processes): each operation alone takes, in ns, instance ${ns(alone.instance)}, tuple ${ns(alone.tuple)}, list ${ns(alone.list)}, dict ${ns(alone.dict)} ` +
     `(sum ${ns(aloneSum)}); the same operations ${BATCH} of each in turn take ${ns(ops.nsBatched)} ns per iteration, against ` +
     `${ns(ops.nsPerIteration.median)} interleaved as in the anchor's loop. The work is the same (the same calls on the same heap, measured ` +
     'after the mix, so with the same compiled code); interleaved, the operations\' compiled code and branches are in play at once, ' +
