@@ -430,6 +430,22 @@ export class ObjectSpace implements GcObjectModel {
 
   // ------------------------------------------------------------------ reference counting
 
+  /**
+   * Py_CLEAR of n references stored in consecutive words from `start`, first
+   * to last: each slot zeroed before its reference is dropped (a dealloc it
+   * triggers may look at the holder). Instance slots, a frame's locals.
+   */
+  clearReferences(start: number, n: number): void {
+    const m = this.mem;
+    for (let i = start; i < start + n; i++) {
+      const v = m[i];
+      if (v !== 0) {
+        m[i] = 0;
+        this.decref(v);
+      }
+    }
+  }
+
   incref(h: number): void {
     this.mem[h]++;
     if (this.cow !== null) this.cow.touch(h);

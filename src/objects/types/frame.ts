@@ -204,15 +204,7 @@ function keepOrFree(space: ObjectSpace, f: number): void {
 }
 
 function clearLocals(space: ObjectSpace, f: number): void {
-  const m = space.mem;
-  const n = m[f + F_NLOCALS];
-  for (let i = 0; i < n; i++) {
-    const v = m[f + F_LOCALS + i];
-    if (v !== 0) {
-      m[f + F_LOCALS + i] = 0;
-      space.decref(v);
-    }
-  }
+  space.clearReferences(f + F_LOCALS, space.mem[f + F_NLOCALS]);
 }
 
 /** frame_traverse: the locals (f_code, f_builtins and f_globals are not simulated). */

@@ -176,15 +176,7 @@ function closeFrame(space: ObjectSpace, h: number): void {
 
 /** _PyFrame_Clear of the embedded frame: locals decref'd in order. */
 function clearLocals(space: ObjectSpace, h: number): void {
-  const m = space.mem;
-  const n = m[h + NLOCALS];
-  for (let i = 0; i < n; i++) {
-    const v = m[h + LOCALS + i];
-    if (v !== 0) {
-      m[h + LOCALS + i] = 0;
-      space.decref(v);
-    }
-  }
+  space.clearReferences(h + LOCALS, space.mem[h + NLOCALS]);
 }
 
 /** gen_traverse: the frame (3.8/3.9; and gi_code, gi_name, gi_qualname, not simulated) or the embedded frame's locals. */

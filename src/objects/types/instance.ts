@@ -323,15 +323,7 @@ function clearWeakRefsFromDealloc(space: ObjectSpace, h: number, listHead: numbe
 
 /** The slots of a `__slots__` instance, each set to NULL then decref'd, in order (subtype_dealloc, subtype_clear). */
 function clearSlots(space: ObjectSpace, h: number, type: number): void {
-  const m = space.mem;
-  const n = space.types.classInfo(type).slots.length;
-  for (let i = 0; i < n; i++) {
-    const v = m[h + 2 + i];
-    if (v !== 0) {
-      m[h + 2 + i] = 0;
-      space.decref(v);
-    }
-  }
+  space.clearReferences(h + 2, space.types.classInfo(type).slots.length);
 }
 
 /**
