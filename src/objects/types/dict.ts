@@ -260,7 +260,8 @@ function releaseKeysBlock(space: ObjectSpace, k: number): void {
   space.objectFree(k);
 }
 
-function keysDecref(space: ObjectSpace, k: number): void {
+/** dictkeys_decref: the keys object is freed (its entries decref'd) when the last reference goes. */
+export function keysDecref(space: ObjectSpace, k: number): void {
   if (--space.mem[k + DK_REFCNT] === 0) freeKeys(space, k);
 }
 
@@ -473,8 +474,7 @@ export function newWithSharedKeys(space: ObjectSpace, keys: number): number {
 /** new_values (3.8/3.9): PyMem_NEW(PyObject *, size), every slot NULL. */
 function newValuesBefore310(space: ObjectSpace, size: number): number {
   const v = space.objectMalloc(8 * size);
-  const m = space.mem;
-  for (let i = v; i < v + size; i++) m[i] = 0;
+  space.mem.fill(0, v, v + size);
   return v;
 }
 
@@ -510,11 +510,6 @@ export function keysRefcount(space: ObjectSpace, k: number): number {
 
 export function keysIncref(space: ObjectSpace, k: number): void {
   space.mem[k + DK_REFCNT]++;
-}
-
-/** dictkeys_decref: the keys object is freed (its entries decref'd) when the last reference goes. */
-export function keysRelease(space: ObjectSpace, k: number): void {
-  keysDecref(space, k);
 }
 
 // ------------------------------------------------------------------ size and lookup from outside

@@ -70,38 +70,35 @@ export function extrasOf(shape: CodeShape): number {
 
 /** The code objects of a process: each one's frame slots and zombie frame (co_zombieframe). */
 export class CodeTable {
-  private extras = new Int32Array(16);
-  private zombies = new Int32Array(16);
+  /** Two words per code id: its frames' slots, then its zombie frame (0: none). */
+  private codes = new Int32Array(32);
   /** Ids start at 1: 0 is "no code". */
   private next = 1;
 
   /** A new code object whose frames have `extras` slots; its id. */
   add(extras: number): number {
     if (!Number.isInteger(extras) || extras < 0) throw new RangeError(`a code object's frame slots must be an integer >= 0, got ${extras}`);
-    if (this.next === this.extras.length) {
-      const grownExtras = new Int32Array(this.extras.length * 2);
-      grownExtras.set(this.extras);
-      this.extras = grownExtras;
-      const grownZombies = new Int32Array(this.zombies.length * 2);
-      grownZombies.set(this.zombies);
-      this.zombies = grownZombies;
+    if (2 * this.next === this.codes.length) {
+      const grown = new Int32Array(this.codes.length * 2);
+      grown.set(this.codes);
+      this.codes = grown;
     }
     const id = this.next++;
-    this.extras[id] = extras;
+    this.codes[2 * id] = extras;
     return id;
   }
 
   slots(code: number): number {
-    return this.extras[code];
+    return this.codes[2 * code];
   }
 
   /** The code's zombie frame, or 0. */
   zombie(code: number): number {
-    return this.zombies[code];
+    return this.codes[2 * code + 1];
   }
 
   setZombie(code: number, f: number): void {
-    this.zombies[code] = f;
+    this.codes[2 * code + 1] = f;
   }
 }
 

@@ -132,7 +132,7 @@ function objectDictSetItem(space: ObjectSpace, h: number, type: number, name: nu
     cached = cachedKeys[type];
     if (cached !== 0) {
       cachedKeys[type] = 0;
-      dict.keysRelease(space, cached);
+      dict.keysDecref(space, cached);
     }
     return found;
   }
@@ -141,7 +141,7 @@ function objectDictSetItem(space: ObjectSpace, h: number, type: number, name: nu
   cached = cachedKeys[type];
   if (wasShared && cached !== 0 && cached !== m[d + dict.KEYS]) {
     cachedKeys[type] = dict.keysRefcount(space, cached) === 1 ? dict.makeKeysShared(space, d) : 0;
-    dict.keysRelease(space, cached);
+    dict.keysDecref(space, cached);
   }
   return true;
 }
