@@ -51,7 +51,7 @@ import { genHead, NUM_GENERATIONS } from '../src/gc/gc-state.js';
 import type { Python, Ref } from '../src/objects/api.js';
 import { GC_STATE_OFFSET } from '../src/objects/static-area.js';
 import { instructionsPerIteration, valgrindAvailable } from './instructions.js';
-import { KEPT, newPython, type OpsMixSetup, opsMix, prepareOpsMix } from './ops-mix.js';
+import { KEPT, newPython, OPS_WARMUP, type OpsMixSetup, opsMix, prepareOpsMix } from './ops-mix.js';
 import { fmt, machineLine, ReportLines, repoRoot, type Summary, summary, writeResultsSection } from './results.js';
 
 const args = process.argv.slice(2);
@@ -69,8 +69,6 @@ const YOUNG_SAMPLES = 201;
 const OPS_TARGET_MS = 200;
 /** Operations of one kind in a row in opsBatch. */
 const BATCH = 100;
-/** Untimed ops_mix iterations before a run is sized. */
-const OPS_WARMUP = 50_000;
 
 /** What bench/objects-anchor.py prints (the fields used here). */
 interface Anchor {

@@ -3,9 +3,8 @@
  * callgrind (bench/instructions.ts): `node dist/bench/ops-mix-loop.js <n>`.
  * The warm-up matches the timed benchmark's, so that the loop runs optimized code.
  */
-import { newPython, opsMix, prepareOpsMix } from './ops-mix.js';
+import { newPython, OPS_WARMUP, opsMix, prepareOpsMix } from './ops-mix.js';
 
-const WARMUP = 50_000;
 const n = Number(process.argv[2]);
 if (!Number.isInteger(n) || n < 0) {
   console.error('usage: node dist/bench/ops-mix-loop.js <iterations>');
@@ -14,6 +13,6 @@ if (!Number.isInteger(n) || n < 0) {
 const { py, P } = newPython();
 py.call(() => {
   const setup = prepareOpsMix(py, P);
-  opsMix(py, setup, WARMUP);
+  opsMix(py, setup, OPS_WARMUP);
   opsMix(py, setup, n);
 });

@@ -8,6 +8,9 @@
 import type { CollectionReport } from '../src/gc/collector.js';
 import { type ConstKeys, type ConstructorCall, Python, type Ref } from '../src/objects/api.js';
 
+/** Untimed ops_mix iterations before a run is sized or counted: the first calls compile the code. */
+export const OPS_WARMUP = 50_000;
+
 /** ops_mix iterations' worth of objects alive while the mix runs (see prepareOpsMix). */
 export const KEPT = 1000;
 
