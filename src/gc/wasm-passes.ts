@@ -72,8 +72,8 @@ const visitDecref = `
       (then
         (i32.store offset=${REFS} (local.get $r) (i32.sub (i32.load offset=${REFS} (local.get $r)) (i32.const 1)))
         (br $visited)))
-    (local.set $tag (i32.and (local.get $f) (i32.const ${GC_GEN_MASK})))
-    (if (i32.and (i32.ne (local.get $tag) (i32.const 0)) (i32.le_u (local.get $tag) (local.get $maxTag)))
+    ;; tag != 0 && tag <= maxTag, as one unsigned comparison (tag 0 wraps around)
+    (if (i32.lt_u (i32.sub (i32.and (local.get $f) (i32.const ${GC_GEN_MASK})) (i32.const 1)) (local.get $maxTag))
       (then
         (i32.store offset=${REFS} (local.get $r) (i32.const -1))
         (i32.store offset=${FLAGS} (local.get $r) (i32.or (local.get $f) (i32.const ${GC_COLLECTING}))))))`;
@@ -113,34 +113,73 @@ const visitReachable = `
 /** The word at byte address (4 * word) of the expression's value. */
 const word = (expression: string): string => `(i32.load (i32.shl ${expression} (i32.const 2)))`;
 
-/** The referents of the object whose GC head is $g, by kind: sets $n and $p (first word), or calls out. */
+/**
+ * The referents of the object whose GC head is $g, of type $type, by the
+ * type's traverse kind: sets $n, $p (the first referent's word) and $back
+ * (whether tp_traverse visits them last to first, as list_traverse and
+ * tupletraverse do), or calls out for a kind the kernel does not know,
+ * leaving $n 0.
+ */
 const countAndFirst = (callOut: string): string => `
-    (local.set $type (i32.load offset=${TYPE} (local.get $a)))
     (local.set $h (i32.add (local.get $g) (i32.const ${GC_HEAD_WORDS})))
-    (local.set $how (i32.load8_u offset=${KINDS} (i32.add (local.get $tables) (local.get $type))))
     (local.set $n (i32.const 0))
     (block $known
-      (if (i32.le_u (i32.sub (local.get $how) (i32.const ${INLINE})) (i32.const ${ARRAY - INLINE}))
-        (then
+      (block $other
+        (block $values
+          (block $array
+            (block $inline
+              (br_table $other $inline $array $values $other
+                (i32.load8_u offset=${KINDS} (i32.add (local.get $tables) (local.get $type)))))
+            ;; ${INLINE}: n at a fixed word, the items inline from a fixed word
+            (local.set $n ${word(`(i32.add (local.get $h) (i32.load8_s offset=${COUNT_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
+            (local.set $p (i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type)))))
+            (local.set $back (i32.const 1))
+            (local.set $visited (i32.add (local.get $visited) (local.get $n)))
+            (br $known))
+          ;; ${ARRAY}: n at a fixed word, the items in a separate block (none allocated while empty)
           (local.set $n ${word(`(i32.add (local.get $h) (i32.load8_s offset=${COUNT_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
-          (local.set $p (i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type)))))
-          (if (i32.and (i32.eq (local.get $how) (i32.const ${ARRAY})) (i32.ne (local.get $n) (i32.const 0)))
-            (then (local.set $p ${word('(local.get $p)')})))
-          (local.set $visited (i32.add (local.get $visited) (local.get $n)))
-          (br $known)))
-      (if (i32.eq (local.get $how) (i32.const ${VALUES}))
-        (then
+          (br_if $known (i32.eqz (local.get $n)))
           (local.set $p ${word(`(i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
-          (if (local.get $p)
-            (then
-              (local.set $n ${word(`(i32.load offset=${COUNT_WORDS} (i32.add (local.get $tables) (i32.shl (local.get $type) (i32.const 2))))`)})
-              (local.set $visited (i32.add (local.get $visited) (i32.add (local.get $n) (i32.const 1))))
-              (br $known)))))
+          (local.set $back (i32.const 1))
+          (local.set $visited (i32.add (local.get $visited) (local.get $n)))
+          (br $known))
+        ;; ${VALUES}: a values array (or none) of as many words as the class's keys say
+        (local.set $p ${word(`(i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
+        ;; none (a materialized __dict__): the model's tp_traverse
+        (br_if $other (i32.eqz (local.get $p)))
+        (local.set $n ${word(`(i32.load offset=${COUNT_WORDS} (i32.add (local.get $tables) (i32.shl (local.get $type) (i32.const 2))))`)})
+        (local.set $back (i32.const 0))
+        (local.set $visited (i32.add (local.get $visited) (i32.add (local.get $n) (i32.const 1))))
+        (br $known))
       ${callOut})`;
 
 const locals = `
-    (local $g i32) (local $a i32) (local $h i32) (local $type i32) (local $how i32) (local $n i32) (local $p i32)
-    (local $end i32) (local $x i32) (local $r i32) (local $f i32) (local $visited i32)`;
+    (local $g i32) (local $a i32) (local $h i32) (local $type i32) (local $back i32) (local $n i32) (local $p i32)
+    (local $x i32) (local $r i32) (local $f i32) (local $visited i32)`;
+
+/**
+ * visit_reachable over the referents countAndFirst found, in tp_traverse's
+ * order: it decides the order the objects reached join $base in.
+ */
+const walkReachable = `
+    (if (local.get $n)
+      (then
+        (local.set $step (i32.const 1))
+        (if (local.get $back)
+          (then
+            (local.set $p (i32.add (local.get $p) (i32.sub (local.get $n) (i32.const 1))))
+            (local.set $step (i32.const -1))))
+        (loop $item
+          (local.set $x ${word('(local.get $p)')})
+          ${visitReachable}
+          (local.set $p (i32.add (local.get $p) (local.get $step)))
+          (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`;
+
+/** A reachable object stays on $base: its prev link restored, no longer collecting, its generation the survivors'. */
+const survive = `
+    (i32.store offset=${PREV} (local.get $a) (local.get $prev))
+    (i32.store offset=${FLAGS} (local.get $a)
+      (i32.or (i32.and (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${~(GC_COLLECTING | GC_GEN_MASK)})) (local.get $survivorTag)))`;
 
 const SOURCE = `
 (module
@@ -152,41 +191,51 @@ const SOURCE = `
   (import "model" "maybeUntrackTuple" (func $maybeUntrackTuple (param i32)))
   (import "model" "settleDict" (func $settleDict (param i32)))
 
-  ;; Collector.subtractRefs: returns the objects examined.
+  ;; Collector.subtractRefs: returns the objects examined. The objects of a kind the kernel does not
+  ;; know leave the inner loop for the outer one, which calls out: a call in the inner loop would make
+  ;; the compiler keep every value live across it in memory rather than in registers.
   (func (export "subtractRefs") (param $base i32) (param $maxTag i32) (param $tables i32) (result i32)
-    ${locals} (local $flags i32) (local $tag i32) (local $examined i32)
+    ${locals} (local $flags i32) (local $examined i32)
     (local.set $g ${word('(local.get $base)')})
-    (block $done (loop $next
-      (br_if $done (i32.eq (local.get $g) (local.get $base)))
-      (local.set $examined (i32.add (local.get $examined) (i32.const 1)))
-      (local.set $a (i32.shl (local.get $g) (i32.const 2)))
-      (if (local.get $maxTag)
-        (then
-          (local.set $flags (i32.load offset=${FLAGS} (local.get $a)))
-          (if (i32.and (local.get $flags) (i32.const ${GC_COLLECTING}))
-            (then (i32.store offset=${REFS} (local.get $a) (i32.add (i32.load offset=${REFS} (local.get $a)) (i32.load offset=${REFCNT} (local.get $a)))))
-            (else
-              (i32.store offset=${REFS} (local.get $a) (i32.load offset=${REFCNT} (local.get $a)))
-              (i32.store offset=${FLAGS} (local.get $a) (i32.or (local.get $flags) (i32.const ${GC_COLLECTING})))))))
-      ${countAndFirst(`(local.set $visited (i32.add (local.get $visited) (call $subtractOther (local.get $h) (local.get $maxTag))))`)}
-      (local.set $end (i32.add (local.get $p) (local.get $n)))
-      (block $items (loop $item
-        (br_if $items (i32.ge_u (local.get $p) (local.get $end)))
-        (local.set $x ${word('(local.get $p)')})
-        ${visitDecref}
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $item)))
+    (block $done (loop $outer
+      (block $special (loop $next
+        (br_if $done (i32.eq (local.get $g) (local.get $base)))
+        (local.set $examined (i32.add (local.get $examined) (i32.const 1)))
+        (local.set $a (i32.shl (local.get $g) (i32.const 2)))
+        (if (local.get $maxTag)
+          (then
+            (local.set $flags (i32.load offset=${FLAGS} (local.get $a)))
+            (if (i32.and (local.get $flags) (i32.const ${GC_COLLECTING}))
+              (then (i32.store offset=${REFS} (local.get $a) (i32.add (i32.load offset=${REFS} (local.get $a)) (i32.load offset=${REFCNT} (local.get $a)))))
+              (else
+                (i32.store offset=${REFS} (local.get $a) (i32.load offset=${REFCNT} (local.get $a)))
+                (i32.store offset=${FLAGS} (local.get $a) (i32.or (local.get $flags) (i32.const ${GC_COLLECTING})))))))
+        (local.set $type (i32.load offset=${TYPE} (local.get $a)))
+        ${countAndFirst('(br $special)')}
+        (if (local.get $n)
+          (then
+            (loop $item
+              (local.set $x ${word('(local.get $p)')})
+              ${visitDecref}
+              (local.set $p (i32.add (local.get $p) (i32.const 1)))
+              (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
+        (local.set $g ${word('(local.get $g)')})
+        (br $next)))
+      ;; the model's tp_traverse
+      (local.set $visited (i32.add (local.get $visited) (call $subtractOther (local.get $h) (local.get $maxTag))))
       (local.set $g ${word('(local.get $g)')})
-      (br $next)))
+      (br $outer)))
     (i32.store offset=${VISITED_OUT} (local.get $tables) (local.get $visited))
     (local.get $examined))
 
-  ;; Collector.moveUnreachable's walk; the settled dicts go to settleDict in their order.
+  ;; Collector.moveUnreachable's walk; the settled dicts go to settleDict in their order. As in
+  ;; subtractRefs, what needs a call (a tuple or a dict settled, a kind the kernel does not know) is
+  ;; done in the outer loop, outside the inner one.
   (func (export "moveUnreachable")
     (param $base i32) (param $unreachable i32) (param $untrackTuples i32) (param $untrackDicts i32)
     (param $survivorTag i32) (param $tupleType i32) (param $dictType i32) (param $tables i32)
     ${locals} (local $prev i32) (local $baseAddr i32) (local $ua i32) (local $last i32) (local $survivors i32)
-    (local $ra i32) (local $rprev i32) (local $rnext i32)
+    (local $ra i32) (local $rprev i32) (local $rnext i32) (local $step i32)
     (local.set $baseAddr (i32.shl (local.get $base) (i32.const 2)))
     (local.set $ua (i32.shl (local.get $unreachable) (i32.const 2)))
     ;; gc_list_init(unreachable)
@@ -194,56 +243,49 @@ const SOURCE = `
     (i32.store offset=${PREV} (local.get $ua) (local.get $unreachable))
     (local.set $prev (local.get $base))
     (local.set $g (i32.load offset=${NEXT} (local.get $baseAddr)))
-    (block $done (loop $next
-      (br_if $done (i32.eq (local.get $g) (local.get $base)))
-      (local.set $a (i32.shl (local.get $g) (i32.const 2)))
-      (if (i32.load offset=${REFS} (local.get $a))
-        (then
-          ${countAndFirst(`(local.set $visited (i32.add (local.get $visited) (call $reachableOther (local.get $h) (local.get $base))))`)}
-          (if (i32.eq (local.get $how) (i32.const ${VALUES}))
-            (then
-              ;; first to last
-              (local.set $end (i32.add (local.get $p) (local.get $n)))
-              (block $items (loop $item
-                (br_if $items (i32.ge_u (local.get $p) (local.get $end)))
-                (local.set $x ${word('(local.get $p)')})
-                ${visitReachable}
-                (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                (br $item))))
-            (else
-              ;; last to first, as list_traverse and tupletraverse visit
-              (local.set $end (local.get $p))
-              (local.set $p (i32.add (local.get $p) (local.get $n)))
-              (block $items (loop $item
-                (br_if $items (i32.le_u (local.get $p) (local.get $end)))
-                (local.set $p (i32.sub (local.get $p) (i32.const 1)))
-                (local.set $x ${word('(local.get $p)')})
-                ${visitReachable}
-                (br $item)))))
-          (i32.store offset=${PREV} (local.get $a) (local.get $prev))
-          (i32.store offset=${FLAGS} (local.get $a)
-            (i32.or (i32.and (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${~(GC_COLLECTING | GC_GEN_MASK)})) (local.get $survivorTag)))
-          (block $settled
-            (if (i32.and (local.get $untrackTuples) (i32.eq (local.get $type) (local.get $tupleType)))
+    (block $done (loop $outer
+      (block $special (loop $next
+        (br_if $done (i32.eq (local.get $g) (local.get $base)))
+        (local.set $a (i32.shl (local.get $g) (i32.const 2)))
+        (if (i32.load offset=${REFS} (local.get $a))
+          (then
+            (local.set $type (i32.load offset=${TYPE} (local.get $a)))
+            (br_if $special (i32.eq (local.get $type) (local.get $tupleType)))
+            (br_if $special (i32.eq (local.get $type) (local.get $dictType)))
+            ${countAndFirst('(br $special)')}
+            ${walkReachable}
+            ${survive}
+            (local.set $survivors (i32.add (local.get $survivors) (i32.const 1)))
+            (local.set $prev (local.get $g)))
+          (else
+            ;; tentatively unreachable: unlink from base (prev->next), append to unreachable
+            (i32.store offset=${NEXT} (i32.shl (local.get $prev) (i32.const 2)) (i32.load offset=${NEXT} (local.get $a)))
+            (local.set $last (i32.load offset=${PREV} (local.get $ua)))
+            (i32.store offset=${NEXT} (i32.shl (local.get $last) (i32.const 2)) (local.get $g))
+            (i32.store offset=${PREV} (local.get $a) (local.get $last))
+            (i32.store offset=${NEXT} (local.get $a) (local.get $unreachable))
+            (i32.store offset=${PREV} (local.get $ua) (local.get $g))
+            (i32.store offset=${FLAGS} (local.get $a) (i32.or (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${GC_UNREACHABLE})))))
+        (local.set $g ${word('(local.get $prev)')})
+        (br $next)))
+      ;; a reachable tuple or dict, or an object of a kind the kernel does not know
+      ${countAndFirst('(local.set $visited (i32.add (local.get $visited) (call $reachableOther (local.get $h) (local.get $base))))')}
+      ${walkReachable}
+      ${survive}
+      (block $settled
+        (if (i32.eq (local.get $type) (local.get $tupleType))
+          (then
+            (if (local.get $untrackTuples)
               (then
                 (call $maybeUntrackTuple (local.get $h))
                 ;; untracked: unlinked after prev, whose next is now g's old next
-                (br_if $settled (i32.eqz (i32.load offset=${NEXT} (local.get $a))))))
-            (if (i32.and (local.get $untrackDicts) (i32.eq (local.get $type) (local.get $dictType)))
-              (then (call $settleDict (local.get $h))))
-            (local.set $survivors (i32.add (local.get $survivors) (i32.const 1)))
-            (local.set $prev (local.get $g))))
-        (else
-          ;; tentatively unreachable: unlink from base (prev->next), append to unreachable
-          (i32.store offset=${NEXT} (i32.shl (local.get $prev) (i32.const 2)) (i32.load offset=${NEXT} (local.get $a)))
-          (local.set $last (i32.load offset=${PREV} (local.get $ua)))
-          (i32.store offset=${NEXT} (i32.shl (local.get $last) (i32.const 2)) (local.get $g))
-          (i32.store offset=${PREV} (local.get $a) (local.get $last))
-          (i32.store offset=${NEXT} (local.get $a) (local.get $unreachable))
-          (i32.store offset=${PREV} (local.get $ua) (local.get $g))
-          (i32.store offset=${FLAGS} (local.get $a) (i32.or (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${GC_UNREACHABLE})))))
+                (br_if $settled (i32.eqz (i32.load offset=${NEXT} (local.get $a))))))))
+        (if (i32.eq (local.get $type) (local.get $dictType))
+          (then (if (local.get $untrackDicts) (then (call $settleDict (local.get $h))))))
+        (local.set $survivors (i32.add (local.get $survivors) (i32.const 1)))
+        (local.set $prev (local.get $g)))
       (local.set $g ${word('(local.get $prev)')})
-      (br $next)))
+      (br $outer)))
     (i32.store offset=${PREV} (local.get $baseAddr) (local.get $prev))
     (i32.store offset=${VISITED_OUT} (local.get $tables) (local.get $visited))
     (i32.store offset=${SURVIVORS_OUT} (local.get $tables) (local.get $survivors)))
