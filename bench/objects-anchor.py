@@ -29,6 +29,10 @@ ONE JSON line on stdout (progress on stderr).
     python3 bench/objects-anchor.py --ops-mix-loop N
                                            (N iterations of ops_mix only, untimed:
                                            bench/objects.ts counts their instructions)
+    python3 bench/objects-anchor.py --young-loop N collect|fill
+                                           (N iterations of gc_young's fill, each with
+                                           or without its gc.collect(0), untimed: the
+                                           same, for the young collection)
 
 Method as in bench/calibrate.py: ops_mix unrolls the iteration UNROLL times in
 `for _ in itertools.repeat(None, n)` and subtracts the same loop with an empty
@@ -202,9 +206,30 @@ def ops_mix_loop(n):
     stmt(n // UNROLL, PC)
 
 
+def young_loop(n, collect):
+    """gc_young's fill, with or without its gc.collect(0), n times (after a warm-up): bench/objects.ts counts their instructions."""
+    gc.collect()
+    gc.disable()
+
+    def iteration():
+        holder = [[] for _ in range(YOUNG_N - 1)]
+        if collect:
+            gc.collect(0)
+
+    for _ in range(500):
+        iteration()
+    for _ in range(n):
+        iteration()
+
+
 def main():
     if sys.argv[1:2] == ['--ops-mix-loop']:
         ops_mix_loop(int(sys.argv[2]))
+        return
+    if sys.argv[1:2] == ['--young-loop']:
+        if len(sys.argv) != 4 or sys.argv[3] not in ('collect', 'fill'):
+            sys.exit('usage: python3 bench/objects-anchor.py --young-loop N collect|fill')
+        young_loop(int(sys.argv[2]), sys.argv[3] == 'collect')
         return
     started = time.monotonic()
     gc.collect()
