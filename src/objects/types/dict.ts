@@ -464,10 +464,11 @@ export function fromInstanceValues(space: ObjectSpace, k: number, v: number): nu
 
 // ------------------------------------------------------------------ 3.8/3.9 instance dicts (split tables)
 
-/** new_dict_with_shared_keys (3.8/3.9): a values array of USABLE_FRACTION(size) slots, then the dict. Consumes a keys reference. */
+/** new_dict_with_shared_keys (3.8/3.9): a values array of USABLE_FRACTION(size) slots, then the dict, which takes a reference to the keys. */
 export function newWithSharedKeys(space: ObjectSpace, keys: number): number {
   const size = USABLE_BY_LOG2[space.mem[keys + DK_LOG2_SIZE]];
   const v = newValuesBefore310(space, size);
+  space.mem[keys + DK_REFCNT]++;
   return newDictWith(space, keys, v, 0);
 }
 
@@ -506,10 +507,6 @@ export function makeKeysShared(space: ObjectSpace, h: number): number {
 
 export function keysRefcount(space: ObjectSpace, k: number): number {
   return space.mem[k + DK_REFCNT];
-}
-
-export function keysIncref(space: ObjectSpace, k: number): void {
-  space.mem[k + DK_REFCNT]++;
 }
 
 // ------------------------------------------------------------------ size and lookup from outside

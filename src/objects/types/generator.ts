@@ -99,10 +99,7 @@ export function isFinished(space: ObjectSpace, h: number): boolean {
 
 /** 3.8/3.9 gen_send_ex, when the frame is done: gi_frame = NULL, and the generator's reference to it dropped. */
 function releaseFrame(space: ObjectSpace, h: number): void {
-  const f = space.mem[h + FRAME];
-  if (f === 0) return;
-  space.mem[h + FRAME] = 0;
-  space.decref(f);
+  space.clearReferences(h + FRAME, 1);
 }
 
 /** The generator runs to its end: the frame returns and its locals are released (no close needed later). */

@@ -111,21 +111,12 @@ export function setAttr(space: ObjectSpace, h: number, nameText: string, name: n
 function objectDictSetItem(space: ObjectSpace, h: number, type: number, name: number, value: number): boolean {
   const m = space.mem;
   const cachedKeys = space.types.cachedKeys;
+  const d = dictBefore310(space, h, type);
   let cached = cachedKeys[type];
-  let d = m[h + DICT];
   if (cached === 0) {
-    if (d === 0) {
-      d = dict.newDict(space);
-      m[h + DICT] = d;
-    }
     if (value === 0) return dict.delItem(space, d, name);
     dict.setItem(space, d, name, value);
     return true;
-  }
-  if (d === 0) {
-    dict.keysIncref(space, cached);
-    d = dict.newWithSharedKeys(space, cached);
-    m[h + DICT] = d;
   }
   if (value === 0) {
     const found = dict.delItem(space, d, name);
@@ -144,6 +135,18 @@ function objectDictSetItem(space: ObjectSpace, h: number, type: number, name: nu
     dict.keysDecref(space, cached);
   }
   return true;
+}
+
+/** The instance's `__dict__` (3.8/3.9), made if it has none: a split table over the class's shared keys while it has them, else PyDict_New. */
+function dictBefore310(space: ObjectSpace, h: number, type: number): number {
+  const m = space.mem;
+  let d = m[h + DICT];
+  if (d === 0) {
+    const cached = space.types.cachedKeys[type];
+    d = cached !== 0 ? dict.newWithSharedKeys(space, cached) : dict.newDict(space);
+    m[h + DICT] = d;
+  }
+  return d;
 }
 
 /** _PyObject_StoreInstanceAttribute: into the values array, or materialise a dict when the key does not fit. */
@@ -241,17 +244,7 @@ export function getDict(space: ObjectSpace, h: number): number {
   const flags = space.types.flags[type];
   if ((flags & F_HAS_DICT) === 0) throw new TypeError(`'${space.types.names[type]}' object has no __dict__`);
   if ((flags & F_MANAGED_DICT) === 0) {
-    let d = m[h + DICT];
-    if (d === 0) {
-      const cached = space.types.cachedKeys[type];
-      if (cached !== 0) {
-        dict.keysIncref(space, cached);
-        d = dict.newWithSharedKeys(space, cached);
-      } else {
-        d = dict.newDict(space);
-      }
-      m[h + DICT] = d;
-    }
+    const d = dictBefore310(space, h, type);
     space.incref(d);
     return d;
   }
@@ -389,11 +382,7 @@ export function clear(space: ObjectSpace, h: number): void {
     return;
   }
   if ((space.types.flags[type] & F_MANAGED_DICT) === 0) {
-    const d = m[h + DICT];
-    if (d !== 0) {
-      m[h + DICT] = 0;
-      space.decref(d);
-    }
+    space.clearReferences(h + DICT, 1);
     return;
   }
   const values = m[h + MANAGED_VALUES];
