@@ -16,6 +16,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { nodeEndpoint } from '../src/protocol/comlink-node.js';
 import { type HandleResult, serveRequests } from '../src/protocol/request-channel.js';
 import { usePassesModule } from '../src/gc/wasm-passes.js';
+import { useKernelModule } from '../src/objects/wasm-kernel.js';
 import { PyProcess } from '../src/process/py-process.js';
 import { compileScenario } from '../src/scenario/compile.js';
 import { scenarioSchema } from '../src/scenario/scenario.js';
@@ -37,6 +38,8 @@ export interface PyWorkerData {
   requests: MessagePort;
   /** The collector's compiled kernel, compiled once by the supervisor (src/gc/wasm-passes.ts). */
   gcPasses: WebAssembly.Module;
+  /** The object layer's compiled kernel, likewise (src/objects/wasm-kernel.ts). */
+  objectKernel: WebAssembly.Module;
   /** A V8 code cache of the bundle this thread runs, made by an earlier thread (py-worker-loader.ts); null for the first. */
   codeCache: Uint8Array | null;
 }
@@ -100,6 +103,7 @@ export class SimulatedWorker {
 
 if (parentPort !== null) {
   usePassesModule((workerData as PyWorkerData).gcPasses);
+  useKernelModule((workerData as PyWorkerData).objectKernel);
   const worker = new SimulatedWorker();
   Comlink.expose(worker, nodeEndpoint(parentPort as never));
   serveRequests((workerData as PyWorkerData).requests, (endpoint) => worker.handle(endpoint));

@@ -336,8 +336,8 @@ export function instantiatePasses(memory: WebAssembly.Memory, imports: PassImpor
   return instance.exports as unknown as GcPasses;
 }
 
-/** The annex offsets of the results (byte offsets from the annex's start). */
-export const ANNEX_OFFSETS = { VISITED_OUT, SURVIVORS_OUT } as const;
+/** The annex offsets of the GC types table and of the results (byte offsets from the annex's start). */
+export const ANNEX_OFFSETS = { GC_TYPES, VISITED_OUT, SURVIVORS_OUT } as const;
 
 /** The kernel's type tables (GcObjectModel's), by type id. */
 export interface CollectorTables {

@@ -297,6 +297,16 @@ export class Heap {
   }
 
   /**
+   * Whether a subclass watches the allocator's calls by overriding malloc,
+   * calloc, realloc and free (a test's log of them): the object layer's
+   * compiled paths (src/objects/wasm-kernel.ts) then call them rather than
+   * taking and returning pymalloc blocks themselves.
+   */
+  get watchesCalls(): boolean {
+    return false;
+  }
+
+  /**
    * After a fork: pages still shared with the master (copy-on-write), or null
    * for a process that was not forked from one. See forkSnapshot().
    */

@@ -58,8 +58,10 @@ import * as resource from './types/resource.js';
 import * as set from './types/set.js';
 import * as str from './types/str.js';
 import * as tuple from './types/tuple.js';
+import { at } from './types/tuple.js';
 import * as weakref from './types/weakref.js';
 import { OBJECT_PROFILES, objectVersion } from './version.js';
+import { KERNEL_MAX_ATTRIBUTES, KERNEL_MAX_DISPLAY, KERNEL_MAX_ITEMS } from './wasm-kernel.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding (and checks that it
@@ -396,23 +398,42 @@ export class Python {
 
   /** `(a, b, c)` (BUILD_TUPLE). */
   tuple(...items: Ref[]): Ref;
-  tuple(): Ref {
-    // The items are read from `arguments`: a rest parameter would build a
-    // JavaScript array per call, which costs more than the simulated work of a
-    // small tuple. (Passed on to another function, `arguments` would be built
-    // too, so the items are stored here.)
-    /* eslint-disable prefer-rest-params */
+  tuple(v0?: Ref, v1?: Ref, v2?: Ref, v3?: Ref, v4?: Ref, v5?: Ref, v6?: Ref, v7?: Ref): Ref {
+    // Up to eight items are parameters: a rest parameter would build a
+    // JavaScript array per call, which costs more than the simulated work of
+    // a small tuple. More come from `arguments`.
     const n = arguments.length;
-    for (let i = 0; i < n; i++) this.check(arguments[i], 'tuple item');
+    // eslint-disable-next-line prefer-rest-params
+    if (n > KERNEL_MAX_ITEMS) return this.tupleOf(Array.from(arguments as ArrayLike<Ref>));
     this.elapsedNs += this.costs.tupleNewBase + this.costs.tupleNewPerItem * n;
-    const space = this.space;
-    if (n === 0) return this.own(tuple.newTuple(space, 0));
-    // As tuple.fromItems: allocated, filled, then tracked.
-    const h = tuple.alloc(space, n);
-    for (let i = 0; i < n; i++) tuple.initItem(space, h, i, arguments[i]);
-    /* eslint-enable prefer-rest-params */
-    space.track(h);
-    return this.own(h);
+    if (n === 0) return this.own(tuple.newTuple(this.space, 0));
+    const what = 'tuple item';
+    return this.own(
+      this.space.kernel.tupleNew(
+        n,
+        this.check(v0!, what),
+        this.item(1, n, v1, what),
+        this.item(2, n, v2, what),
+        this.item(3, n, v3, what),
+        this.item(4, n, v4, what),
+        this.item(5, n, v5, what),
+        this.item(6, n, v6, what),
+        this.item(7, n, v7, what),
+      ),
+    );
+  }
+
+  /** A tuple of more items than tuple() takes as parameters. */
+  private tupleOf(items: Ref[]): Ref {
+    const n = items.length;
+    for (let i = 0; i < n; i++) this.check(items[i], 'tuple item');
+    this.elapsedNs += this.costs.tupleNewBase + this.costs.tupleNewPerItem * n;
+    return this.own(tuple.fromItems(this.space, items));
+  }
+
+  /** Parameter i of a call with n: checked when passed, else 0. */
+  private item(i: number, n: number, v: Ref | undefined, what: string): Ref {
+    return i < n ? this.check(v!, what) : 0;
   }
 
   /** `[a, b, c]` (BUILD_LIST). */
@@ -472,8 +493,26 @@ export class Python {
     const values = this.preparedValues('dictWith', 'keys', n, v0, v1, v2, v3, v4, v5, v6, v7);
     this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
     let d: Ref;
-    if (resolved && keys.distinct && n <= dict.SMALL_DISPLAY_MAX && !space.legacyDicts) {
-      d = dict.fromConstKeys(space, handles, keys.hashes, values, n);
+    if (resolved && keys.distinct && n <= KERNEL_MAX_DISPLAY && !space.legacyDicts) {
+      const s = keys.hashes;
+      d = space.kernel.dictFromConstKeys(
+        n,
+        handles[0],
+        at(handles, 1, n),
+        at(handles, 2, n),
+        at(handles, 3, n),
+        at(handles, 4, n),
+        s[0],
+        at(s, 1, n),
+        at(s, 2, n),
+        at(s, 3, n),
+        at(s, 4, n),
+        values[0],
+        values[1],
+        values[2],
+        values[3],
+        values[4],
+      );
     } else {
       // Identifier strs: an all-str table, as dict() finds them. The first call
       // goes the general way, which hashes the keys (as the compiler does
@@ -742,6 +781,13 @@ export class Python {
       this.spareValues = values;
       return this.own(instance.newInstance(space, cls));
     }
+    const keys = space.types.cachedKeys[cls];
+    if (site.packedIndexes >= 0 && keys !== 0) {
+      // Every store's index is known and the class's keys are made: the kernel does it all.
+      const h = space.kernel.instanceNew(cls, space.types.basicSizeBytes[cls], keys, n, site.packedIndexes, values[0], values[1], values[2], values[3]);
+      this.spareValues = values;
+      return this.own(h);
+    }
     const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
     const stack = n + 1 > FASTCALL_SMALL_STACK ? space.objectMalloc(8 * (n + 1)) : 0;
@@ -761,6 +807,7 @@ export class Python {
       instance.setAttr(space, h, site.names[i], handles[i], values[i]);
       if (inline && m[h + MANAGED_VALUES] !== 0) indexes[i] = instance.sharedKeyIndex(space, cls, handles[i]);
     }
+    site.packIndexes(!this.frameObjects);
     if (f !== 0) this.returnFrom(f, false);
     if (stack !== 0) space.objectFree(stack);
     space.decref(args);
@@ -1153,6 +1200,12 @@ export class ConstructorCall {
   readonly handles: Int32Array;
   /** Each name's index in the class's shared keys, once a store has put it there (-1 until then). */
   readonly indexes: Int32Array;
+  /**
+   * The indexes a byte each, once all are known, for the object kernel's
+   * instanceNew (wasm-kernel.ts; up to KERNEL_MAX_ATTRIBUTES of them); -1
+   * until then, or for a call it does not make.
+   */
+  packedIndexes = -1;
 
   constructor(owner: Python, cls: number, names: readonly string[], inlineValues: boolean) {
     this.owner = owner;
@@ -1161,6 +1214,19 @@ export class ConstructorCall {
     this.names = Object.freeze([...names]);
     this.handles = new Int32Array(names.length);
     this.indexes = new Int32Array(names.length).fill(-1);
+  }
+
+  /** After a call: packs the indexes when all are known and the kernel can make the call (`kernelCalls`). */
+  packIndexes(kernelCalls: boolean): void {
+    const n = this.indexes.length;
+    if (!kernelCalls || !this.inlineValues || n === 0 || n > KERNEL_MAX_ATTRIBUTES || this.packedIndexes >= 0) return;
+    let packed = 0;
+    for (let i = 0; i < n; i++) {
+      const ix = this.indexes[i];
+      if (ix < 0 || ix > 255) return;
+      packed |= ix << (8 * i);
+    }
+    this.packedIndexes = packed >>> 0 > 0x7fffffff ? -1 : packed;
   }
 }
 

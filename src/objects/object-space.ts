@@ -54,10 +54,13 @@ import * as str from './types/str.js';
 import * as tuple from './types/tuple.js';
 import * as weakref from './types/weakref.js';
 import type { ObjectVersion } from './version.js';
+import * as kernelModule from './wasm-kernel.js';
+import { instantiateKernel, kernelAnnex, type ObjectKernel } from './wasm-kernel.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
 const { GC_HEAD_WORDS, GC_NEXT, MANAGED_VALUES, OB_REFCNT, OB_TYPE } = header;
+const { COUNTER_ALLOCATIONS: ALLOCATIONS, COUNTER_DEALLOCATIONS: DEALLOCATIONS, HOOK_ALLOCATOR, HOOK_TOUCH } = kernelModule;
 const { GC_STATE_OFFSET, IDENTIFIER_WORDS, IDENTIFIERS, IMMORTAL_REFCNT, MAX_IDENTIFIERS, NSMALLNEGINTS, NSMALLPOSINTS, STATIC_AREA_WORDS, STATIC_BYTE_CHARS, STATIC_EMPTY_BYTES, STATIC_EMPTY_KEYS, STATIC_EMPTY_STR, STATIC_EMPTY_TUPLE, STATIC_FALSE, STATIC_LATIN1, STATIC_NONE, STATIC_OBJECT_WORDS, STATIC_SMALL_INTS, STATIC_TRUE, TRASH_DELETE_LATER, TRASH_NESTING } = staticArea;
 const { F_FINALIZE, F_GC, F_HAS_DICT, F_MANAGED_DICT, K_BUFFER, K_BYTES, K_CELL, K_DICT, K_FLOAT, K_FRAME, K_FUNCTION, K_GENERATOR, K_INSTANCE, K_INT, K_LIST, K_MODULE, K_RESOURCE, K_SET, K_SLOTS, K_STATIC, K_STR, K_TUPLE, K_WEAKREF, T_BOOL, T_BYTES, T_DICT, T_INT, T_LIST, T_NONE, T_STR, T_TUPLE } = typeTable;
 
@@ -131,12 +134,15 @@ export class ObjectSpace implements GcObjectModel {
   readonly tupleType = T_TUPLE;
   readonly dictType = T_DICT;
   lastVisited = 0;
-  tracer: AllocationTracer | null = null;
+  private tracing: AllocationTracer | null = null;
   /** Pages still shared with the master this process was forked from, or null. */
   private cow: CopyOnWrite | null = null;
-  /** Objects allocated and deallocated (allocations_total / deallocations_total). */
-  allocations = 0;
-  deallocations = 0;
+  /** The object layer's compiled paths (wasm-kernel.ts), over the heap's memory. */
+  readonly kernel: ObjectKernel;
+  /** allocations_total and deallocations_total, in the annex where the kernel counts too. */
+  private readonly counters: Float64Array;
+  /** The kernel's HOOKS word: what it reports back (tracing, copy-on-write). */
+  private readonly hooks: Int32Array;
   /** ResourceWarnings: files and sockets finalized while still open. */
   resourceWarnings = 0;
   private readonly identifiers = new Map<string, number>();
@@ -181,7 +187,15 @@ export class ObjectSpace implements GcObjectModel {
     this.emptyBytes = b + STATIC_EMPTY_BYTES;
     this.emptyKeys = b + STATIC_EMPTY_KEYS;
     const tables = annexTables(heap.buffer, layout.totalBytes);
-    this.types = new TypeTable(tables.gcTypes, version);
+    const annex = kernelAnnex(heap.buffer, layout.totalBytes);
+    // A heap is reused by the next process (Heap.reset leaves the annex): the tables and counters start afresh.
+    for (const table of [...Object.values(tables), ...Object.values(annex)]) table.fill(0);
+    this.counters = annex.counters;
+    this.hooks = annex.hooks;
+    this.types = new TypeTable(
+      { gc: tables.gcTypes, kind: annex.kinds, flags: annex.flags, weaklistOffset: annex.weaklistOffsets, cachedKeys: annex.cachedKeys },
+      version,
+    );
     this.gcTypes = tables.gcTypes;
     this.traverseKinds = tables.traverseKinds;
     this.traverseCountOffsets = tables.traverseCountOffsets;
@@ -197,6 +211,66 @@ export class ObjectSpace implements GcObjectModel {
     this.gc = new Collector(this.mem, this.f64, b + GC_STATE_OFFSET, this, options.gcCosts, heap.wasmMemory, layout.totalBytes);
     if (options.onCollection) this.gc.onCollection = options.onCollection;
     this.gc.resurrectionKeepsAll = version.resurrectionKeepsAll;
+    this.kernel = instantiateKernel(
+      heap.wasmMemory,
+      {
+        usedpools: layout.usedpoolsBase,
+        alignShift: heap.profile.alignmentShift,
+        smallThreshold: heap.profile.smallRequestThreshold,
+        poolMask: ~(heap.constants.poolSizeBytes / 4 - 1),
+        arenaRegion: layout.arenaRegion,
+        rawRegion: layout.rawRegion,
+        annex: layout.totalBytes,
+        static: b,
+        gc: b + GC_STATE_OFFSET,
+        tupleFreeMax: version.tupleFreeListMaxLength,
+        emptyKeys: this.emptyKeys,
+        legacyDicts: this.legacyDicts ? 1 : 0,
+        keysHeaderBytes: version.keysHeaderBytes,
+      },
+      {
+        mallocSlow: (nbytes) => this.objectMalloc(nbytes),
+        callocSlow: (nelem, elsize) => this.objectCalloc(nelem, elsize),
+        freeSlow: (p) => this.objectFree(p),
+        newReferenceHook: (h) => this.tracing?.onNewReference(h - this.types.presizeWords[this.mem[h + OB_TYPE]]),
+        touch: (h) => this.cow?.touch(h),
+        collectDue: () => this.gc.collectDue(),
+        deallocKind: (h) => this.deallocKind(h),
+        trashDestroyChain: () => this.trashDestroyChain(),
+      },
+    );
+    this.setHooks();
+  }
+
+  /** tracemalloc's tracer while it traces, or null. */
+  get tracer(): AllocationTracer | null {
+    return this.tracing;
+  }
+
+  set tracer(tracer: AllocationTracer | null) {
+    this.tracing = tracer;
+    this.setHooks();
+  }
+
+  /** Objects allocated and deallocated (allocations_total / deallocations_total). */
+  get allocations(): number {
+    return this.counters[ALLOCATIONS];
+  }
+
+  set allocations(n: number) {
+    this.counters[ALLOCATIONS] = n;
+  }
+
+  get deallocations(): number {
+    return this.counters[DEALLOCATIONS];
+  }
+
+  set deallocations(n: number) {
+    this.counters[DEALLOCATIONS] = n;
+  }
+
+  private setHooks(): void {
+    this.hooks[0] = (this.tracing !== null || this.heap.watchesCalls ? HOOK_ALLOCATOR : 0) | (this.cow !== null ? HOOK_TOUCH : 0);
   }
 
   // ------------------------------------------------------------------ static objects
@@ -315,29 +389,29 @@ export class ObjectSpace implements GcObjectModel {
   /** PyObject_Malloc / PyMem_Malloc. */
   objectMalloc(nbytes: number): number {
     const p = this.heap.malloc(nbytes);
-    if (this.tracer !== null) this.tracer.onAlloc(p, nbytes);
+    if (this.tracing !== null) this.tracing.onAlloc(p, nbytes);
     return p;
   }
 
   /** PyObject_Calloc / PyMem_Calloc. */
   objectCalloc(nelem: number, elsize: number): number {
     const p = this.heap.calloc(nelem, elsize);
-    if (this.tracer !== null) this.tracer.onAlloc(p, nelem * elsize);
+    if (this.tracing !== null) this.tracing.onAlloc(p, nelem * elsize);
     return p;
   }
 
   /** PyObject_Realloc / PyMem_Realloc. */
   objectRealloc(p: number, nbytes: number): number {
-    if (this.tracer !== null && p !== 0) this.tracer.onFree(p);
+    if (this.tracing !== null && p !== 0) this.tracing.onFree(p);
     const q = this.heap.realloc(p, nbytes);
-    if (this.tracer !== null) this.tracer.onAlloc(q, nbytes);
+    if (this.tracing !== null) this.tracing.onAlloc(q, nbytes);
     return q;
   }
 
   /** PyObject_Free / PyMem_Free. */
   objectFree(p: number): void {
     if (p === 0) return;
-    if (this.tracer !== null) this.tracer.onFree(p);
+    if (this.tracing !== null) this.tracing.onFree(p);
     this.heap.free(p);
   }
 
@@ -348,8 +422,8 @@ export class ObjectSpace implements GcObjectModel {
    */
   newReference(h: number): void {
     this.mem[h + OB_REFCNT] = 1;
-    this.allocations++;
-    if (this.tracer !== null) this.tracer.onNewReference(h - this.types.presizeWords[this.mem[h + OB_TYPE]]);
+    this.counters[ALLOCATIONS]++;
+    if (this.tracing !== null) this.tracing.onNewReference(h - this.types.presizeWords[this.mem[h + OB_TYPE]]);
   }
 
   /** A non-GC object of `nbytes` (PyObject_Malloc + _PyObject_Init), refcount 1. */
@@ -357,7 +431,7 @@ export class ObjectSpace implements GcObjectModel {
     const h = this.objectMalloc(nbytes);
     this.mem[h + OB_REFCNT] = 1;
     this.mem[h + OB_TYPE] = type;
-    this.allocations++;
+    this.counters[ALLOCATIONS]++;
     return h;
   }
 
@@ -368,25 +442,9 @@ export class ObjectSpace implements GcObjectModel {
    * object is initialised or tracked -- then the header; refcount 1, untracked.
    */
   gcNew(type: number, nbytes: number): number {
-    const presize = this.types.presizeWords[type];
-    const p = this.objectMalloc(presize * 4 + nbytes);
-    const m = this.mem;
-    const h = p + presize;
-    m[h - GC_HEAD_WORDS + GC_NEXT] = 0;
-    m[h - GC_HEAD_WORDS + 1] = 0;
-    m[h - GC_HEAD_WORDS + 2] = 0;
-    m[h - GC_HEAD_WORDS + 3] = 0;
-    if (presize === 8) {
-      m[p] = 0;
-      m[p + 2] = 0;
-    }
-    // The header first: a collection triggered by the link below walks only
-    // tracked objects, but a finalizer it runs may inspect the heap.
-    m[h + OB_REFCNT] = 1;
-    m[h + OB_TYPE] = type;
-    this.allocations++;
-    this.gc.link();
-    return h;
+    // The header is written before the link: a collection the link triggers
+    // walks only tracked objects, but a finalizer it runs may inspect the heap.
+    return this.kernel.gcNew(type, nbytes, this.types.presizeWords[type]);
   }
 
   /**
@@ -396,13 +454,13 @@ export class ObjectSpace implements GcObjectModel {
    */
   gcLinkedBlock(nbytes: number): number {
     const p = this.objectMalloc(nbytes);
-    this.allocations++;
+    this.counters[ALLOCATIONS]++;
     this.gc.link();
     return p;
   }
 
   freeGcLinkedBlock(p: number): void {
-    this.deallocations++;
+    this.counters[DEALLOCATIONS]++;
     this.gc.unlink();
     this.objectFree(p);
   }
@@ -468,6 +526,7 @@ export class ObjectSpace implements GcObjectModel {
    */
   setCopyOnWrite(cow: CopyOnWrite | null): void {
     this.cow = cow;
+    this.setHooks();
     this.gc.cow = cow;
   }
 
@@ -481,20 +540,25 @@ export class ObjectSpace implements GcObjectModel {
 
   /** tp_dealloc of the object's type (its refcount reached zero). */
   dealloc(h: number): void {
-    this.deallocations++;
-    // The kinds most objects are of; deallocOther has the rest. A short
-    // switch is a small function, into which V8 inlines these deallocs.
+    const kind = this.kindOf(h);
+    // Tuples, lists, dicts and instances go to the kernel (it counts them, and
+    // hands back the instances it does not free itself); the rest is here.
+    if (kind === K_TUPLE || kind === K_LIST || kind === K_DICT || kind === K_INSTANCE) return this.kernel.dealloc(h);
+    this.counters[DEALLOCATIONS]++;
+    this.deallocKind(h);
+  }
+
+  /**
+   * tp_dealloc of the kinds the kernel leaves to JavaScript, uncounted. The
+   * kinds most objects are of first; deallocOther has the rest. A short
+   * switch is a small function, into which V8 inlines these deallocs.
+   */
+  private deallocKind(h: number): void {
     switch (this.kindOf(h)) {
       case K_INT:
         return int.dealloc(this, h);
       case K_STR:
         return str.dealloc(this, h);
-      case K_TUPLE:
-        return tuple.dealloc(this, h);
-      case K_LIST:
-        return list.dealloc(this, h);
-      case K_DICT:
-        return dict.dealloc(this, h);
       case K_INSTANCE:
       case K_SLOTS:
         return instance.dealloc(this, h);
@@ -596,11 +660,11 @@ export class ObjectSpace implements GcObjectModel {
   private deallocDeferred(h: number): void {
     switch (this.kindOf(h)) {
       case K_TUPLE:
-        return tuple.dealloc(this, h);
+        return this.kernel.tupleDealloc(h);
       case K_LIST:
-        return list.dealloc(this, h);
+        return this.kernel.listDealloc(h);
       case K_DICT:
-        return dict.dealloc(this, h);
+        return this.kernel.dictDealloc(h);
       case K_SET:
         return set.dealloc(this, h);
       case K_INSTANCE:

@@ -90,19 +90,30 @@ export interface ClassInfo {
   readonly finalizer: ((self: number) => void) | null;
 }
 
+/** The tables compiled code reads, given to TypeTable (views of the heap's annex). */
+export interface TypeTableStorage {
+  gc: Uint8Array;
+  kind: Uint8Array;
+  flags: Uint8Array;
+  weaklistOffset: Int8Array;
+  cachedKeys: Int32Array;
+}
+
 export class TypeTable {
-  readonly kind = new Uint8Array(MAX_TYPES);
-  readonly flags = new Uint8Array(MAX_TYPES);
+  /** Each type's K_* kind (the object kernel's table, which it reads where the space puts it). */
+  readonly kind: Uint8Array;
+  /** F_* flags (a kernel table too). */
+  readonly flags: Uint8Array;
   /** 1 for the types with Py_TPFLAGS_HAVE_GC (the collector's GcObjectModel.gcTypes, which it reads where the space puts it). */
   readonly gc: Uint8Array;
   /** Words before the handle: 0, 4 (GC head) or 8 (managed dict + GC head). */
   readonly presizeWords = new Uint8Array(MAX_TYPES);
-  /** Word offset of the weakref list head from the handle, or 0. */
-  readonly weaklistOffset = new Int8Array(MAX_TYPES);
+  /** Word offset of the weakref list head from the handle, or 0 (a kernel table too). */
+  readonly weaklistOffset: Int8Array;
   /** tp_basicsize: bytes of the object from its PyObject header, GC head and pre-header excluded. */
   readonly basicSizeBytes = new Int32Array(MAX_TYPES);
-  /** ht_cached_keys: the shared keys object of a `__dict__` class's instance dicts, or 0 (3.8/3.9: none any more). */
-  readonly cachedKeys = new Int32Array(MAX_TYPES);
+  /** ht_cached_keys: the shared keys object of a `__dict__` class's instance dicts, or 0 (3.8/3.9: none any more; a kernel table too). */
+  readonly cachedKeys: Int32Array;
   /** 1 for every type id in use (built-in or defined): what the API's handle check reads. */
   readonly known = new Uint8Array(MAX_TYPES);
   readonly names: string[] = [];
@@ -113,12 +124,19 @@ export class TypeTable {
   private readonly inlineValues: boolean;
 
   /**
-   * `gc`: where the GC flag of each type id is kept, MAX_TYPES bytes (the
-   * collector's table); `version`: the sizes that differ between versions.
+   * `tables`: where the tables compiled code reads are kept, MAX_TYPES
+   * entries each (the collector's and the object kernel's, in the heap's
+   * annex); `version`: the sizes that differ between versions.
    */
-  constructor(gc: Uint8Array, version: ObjectVersion) {
-    if (gc.length !== MAX_TYPES) throw new RangeError(`the GC flags table has ${gc.length} entries; type ids go to ${MAX_TYPES}`);
-    this.gc = gc;
+  constructor(tables: TypeTableStorage, version: ObjectVersion) {
+    for (const [name, table] of Object.entries(tables)) {
+      if (table.length !== MAX_TYPES) throw new RangeError(`the ${name} table has ${table.length} entries; type ids go to ${MAX_TYPES}`);
+    }
+    this.gc = tables.gc;
+    this.kind = tables.kind;
+    this.flags = tables.flags;
+    this.weaklistOffset = tables.weaklistOffset;
+    this.cachedKeys = tables.cachedKeys;
     this.inlineValues = version.inlineValues;
     // (id, kind, flags, tp_basicsize (variable-size types: without items), weaklist offset, name)
     this.builtin(T_NONE, K_STATIC, 0, 16, 0, 'NoneType');

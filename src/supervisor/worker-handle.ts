@@ -13,6 +13,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { passesModule } from '../gc/wasm-passes.js';
 import { HeapReader } from '../heap/reader.js';
 import type { MemoryFigures } from '../heap/rss.js';
+import { kernelModule } from '../objects/wasm-kernel.js';
 import { type ProcessPageFigures, ProcessPageReader, type ProcessState } from '../process/process-page.js';
 import { nodeEndpoint } from '../protocol/comlink-node.js';
 import { type HandleResult, RequestClient } from '../protocol/request-channel.js';
@@ -59,11 +60,11 @@ export class WorkerHandle {
 
   private readonly requests: RequestClient;
 
-  constructor(data: Omit<PyWorkerData, 'requests' | 'gcPasses' | 'codeCache'>, onError: (error: Error) => void) {
+  constructor(data: Omit<PyWorkerData, 'requests' | 'gcPasses' | 'objectKernel' | 'codeCache'>, onError: (error: Error) => void) {
     this.slot = data.slot;
     this.incarnation = data.incarnation;
     const channel = new MessageChannel();
-    this.thread = new Worker(workerEntry(), { workerData: { ...data, requests: channel.port2, gcPasses: passesModule(), codeCache }, transferList: [channel.port2] });
+    this.thread = new Worker(workerEntry(), { workerData: { ...data, requests: channel.port2, gcPasses: passesModule(), objectKernel: kernelModule(), codeCache }, transferList: [channel.port2] });
     this.requests = new RequestClient(channel.port1);
     this.remote = Comlink.wrap<SimulatedWorker>(nodeEndpoint(this.thread as never));
     this.thread.on('error', (e) => {

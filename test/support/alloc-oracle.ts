@@ -87,6 +87,10 @@ export class LoggingHeap extends Heap {
     super(options);
   }
 
+  override get watchesCalls(): boolean {
+    return true;
+  }
+
   start(): void {
     this.log = [];
     this.ids.clear();

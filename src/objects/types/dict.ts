@@ -45,6 +45,10 @@
  *   values array  3.11: prefix bytes before the values pointer: [-1] prefix
  *                 size, [-2] entries in insertion order, [-3-i] their indices;
  *                 3.8/3.9: the values only, in the keys' order
+ *
+ * dict_dealloc (with free_keys_object) and 3.11's BUILD_CONST_KEY_MAP of up to
+ * five identifier keys run in the object kernel (../wasm-kernel.ts), over
+ * LAYOUT below; the rest is here.
  */
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
@@ -100,6 +104,24 @@ const GENERAL_ENTRY_BYTES = 24;
 /** sizeof(PyDictObject); with the GC head, a 64-byte block. */
 const DICT_BASIC_BYTES = 48;
 const DICT_OBJECT_BYTES = 64;
+
+/** The layout above, for the object kernel (wasm-kernel.ts), which frees dicts and builds dict displays. */
+export const LAYOUT = {
+  DK_REFCNT,
+  DK_LOG2_SIZE,
+  DK_LOG2_INDEX_BYTES,
+  DK_KIND,
+  DK_VERSION,
+  DK_USABLE,
+  DK_NENTRIES,
+  DK_INDICES,
+  KIND_GENERAL,
+  KIND_UNICODE,
+  LOG_MINSIZE,
+  PERTURB_SHIFT,
+  UNICODE_ENTRY_BYTES,
+  DICT_BASIC_BYTES,
+} as const;
 
 // ------------------------------------------------------------------ keys objects
 
@@ -404,44 +426,6 @@ export function newPresized(space: ObjectSpace, minused: number, unicode: boolea
   return newDictWith(space, newKeys(space, log2, unicode), 0, 0);
 }
 
-/** The most items of a dict display that dict_new_presized leaves to PyDict_New: USABLE_FRACTION(PyDict_MINSIZE). */
-export const SMALL_DISPLAY_MAX = PRESIZE_MIN_USED;
-
-/**
- * BUILD_CONST_KEY_MAP (_PyDict_FromItems) for n distinct identifier keys, 1 <= n <=
- * SMALL_DISPLAY_MAX, whose hashes the caller has from an earlier hash():
- * PyDict_New, then PyDict_SetItem of each pair in order, as setItem() does them
- * (new references taken here). Each insertdict after the first skips the
- * lookup that could only miss -- the keys are distinct interned strs, the
- * table fresh -- and the resize check that could not fire: the table's five
- * usable slots hold them all.
- */
-export function fromConstKeys(space: ObjectSpace, keys: Int32Array, hashes: Int32Array, values: ArrayLike<number>, n: number): number {
-  const h = newDict(space);
-  const m = space.mem;
-  space.incref(keys[0]);
-  space.incref(values[0]);
-  insertToEmptyDict(space, h, keys[0], hashes[0], values[0]);
-  // The table is insert_to_emptydict's fresh PyDict_MINSIZE one, all-str: entry
-  // i goes in after i entries, none deleted.
-  const k = m[h + MA_KEYS];
-  const e = k + MINSIZE_ENTRIES;
-  for (let i = 1; i < n; i++) {
-    const key = keys[i];
-    const value = values[i];
-    space.incref(key);
-    space.incref(value);
-    maintainTracking(space, h, key, value);
-    m[k + DK_VERSION] = 0;
-    setIndexAt(space, k, LOG_MINSIZE, findEmptySlot(space, k, hashes[i]), i);
-    m[e + 2 * i] = key;
-    m[e + 2 * i + 1] = value;
-    m[h + MA_USED] = i + 1;
-    m[k + DK_USABLE] = USABLE_BY_LOG2[LOG_MINSIZE] - (i + 1);
-    m[k + DK_NENTRIES] = i + 1;
-  }
-  return h;
-}
 
 /** make_dict_from_instance_attributes: a split dict over the class's shared keys and these values. */
 export function fromInstanceValues(space: ObjectSpace, k: number, v: number): number {
@@ -906,28 +890,7 @@ export function clear(space: ObjectSpace, h: number): void {
   keysDecref(space, oldKeys);
 }
 
-/** dict_dealloc */
-export function dealloc(space: ObjectSpace, h: number): void {
-  const m = space.mem;
-  const values = m[h + MA_VALUES];
-  const keys = m[h + MA_KEYS];
-  space.untrack(h);
-  if (!space.trashBegin(h)) return;
-  if (values !== 0) {
-    const n = m[keys + DK_NENTRIES];
-    for (let i = 0; i < n; i++) space.xdecref(m[values + i]);
-    freeValues(space, values);
-    keysDecref(space, keys);
-  } else if (keys === space.emptyKeys) {
-    m[keys + DK_REFCNT]--;
-  } else {
-    keysDecref(space, keys);
-  }
-  const b = space.staticBase;
-  if (m[b + DICT_NUMFREE] < DICT_MAXFREELIST) m[b + DICT_FREE + m[b + DICT_NUMFREE]++] = h;
-  else space.gcDel(h);
-  space.trashEnd();
-}
+// dict_dealloc is the object kernel's (wasm-kernel.ts).
 
 /** dict_traverse: values (and keys of general tables). */
 export function traverse(space: ObjectSpace, h: number): number {

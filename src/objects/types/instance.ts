@@ -30,6 +30,11 @@
  * the object tracked again while it runs (it may resurrect it); weakrefs
  * cleared (callbacks run); slots cleared in order; the dict decref'd or the
  * values decref'd in index order and their array freed; the object freed.
+ *
+ * The object kernel (../wasm-kernel.ts) does the commonest two itself, step
+ * for step as here: a prepared call's construction (Python.newWith, once its
+ * stores' indexes are known) and the deallocation of a 3.11 instance with
+ * neither `__del__` nor weak references.
  */
 import * as header from '../header.js';
 import type { ObjectSpace } from '../object-space.js';

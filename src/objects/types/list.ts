@@ -11,16 +11,19 @@
  * and to 0 bytes (not a free: PyMem_Realloc(p, 0)) when the list empties.
  *
  *   h+2 size (ob_size)   h+3 the item array (0 when none)   h+4 allocated
+ *
+ * The list object's allocation, BUILD_LIST of up to 8 items and list_dealloc
+ * run in the object kernel (../wasm-kernel.ts); the rest is here.
  */
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
-import * as typeTable from '../type-table.js';
 import * as version from '../version.js';
+import { KERNEL_MAX_ITEMS } from '../wasm-kernel.js';
+import { at } from './tuple.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
-const { LIST_FREE, LIST_MAXFREELIST, LIST_NUMFREE } = staticArea;
-const { T_LIST } = typeTable;
+const { LIST_FREE, LIST_NUMFREE } = staticArea;
 const { LIST_GROWTH_38 } = version;
 
 /** ob_size, ob_item and allocated, in words from the handle. */
@@ -41,14 +44,8 @@ const POINTER_BYTES = 8;
 /** PyList_New(n): a tracked list of n NULL items. */
 export function newList(space: ObjectSpace, n: number): number {
   const m = space.mem;
-  const b = space.staticBase;
-  let h: number;
-  if (m[b + LIST_NUMFREE] > 0) {
-    h = m[b + LIST_FREE + --m[b + LIST_NUMFREE]];
-    space.newReference(h);
-  } else {
-    h = space.gcNew(T_LIST, BASIC_BYTES);
-  }
+  // The object itself (free list or new block) is the object kernel's (wasm-kernel.ts).
+  const h = space.kernel.listAlloc();
   m[h + OB_ITEM] = n > 0 ? space.objectCalloc(n, POINTER_BYTES) : 0;
   m[h + OB_SIZE] = n;
   m[h + LIST_ALLOCATED] = n;
@@ -58,6 +55,10 @@ export function newList(space: ObjectSpace, n: number): number {
 
 /** BUILD_LIST / _PyList_FromArraySteal: a list of these items (new references taken here). */
 export function fromItems(space: ObjectSpace, items: ArrayLike<number>): number {
+  const n = items.length;
+  if (n <= KERNEL_MAX_ITEMS) {
+    return space.kernel.listNew(n, at(items, 0, n), at(items, 1, n), at(items, 2, n), at(items, 3, n), at(items, 4, n), at(items, 5, n), at(items, 6, n), at(items, 7, n));
+  }
   const h = newList(space, items.length);
   const m = space.mem;
   const array = m[h + OB_ITEM];
@@ -172,24 +173,7 @@ export function clear(space: ObjectSpace, h: number): void {
   space.objectFree(items);
 }
 
-/** list_dealloc */
-export function dealloc(space: ObjectSpace, h: number): void {
-  const m = space.mem;
-  space.untrack(h);
-  if (!space.trashBegin(h)) return;
-  const items = m[h + OB_ITEM];
-  if (items !== 0) {
-    for (let i = m[h + OB_SIZE] - 1; i >= 0; i--) space.xdecref(m[items + i]);
-    space.objectFree(items);
-  }
-  const b = space.staticBase;
-  if (m[b + LIST_NUMFREE] < LIST_MAXFREELIST) {
-    m[b + LIST_FREE + m[b + LIST_NUMFREE]++] = h;
-  } else {
-    space.gcDel(h);
-  }
-  space.trashEnd();
-}
+// list_dealloc is the object kernel's (wasm-kernel.ts).
 
 /** list_traverse: the items from the last to the first. */
 export function traverse(space: ObjectSpace, h: number): number {

@@ -10,15 +10,17 @@
  * (_PyTuple_MaybeUntrack).
  *
  *   h+2 size   h+3.. items
+ *
+ * tuple_alloc, BUILD_TUPLE of up to 8 items and tupledealloc run in the
+ * object kernel (../wasm-kernel.ts); the rest is here.
  */
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
-import * as typeTable from '../type-table.js';
+import { KERNEL_MAX_ITEMS } from '../wasm-kernel.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
-const { TUPLE_FREE_HEADS, TUPLE_MAXFREELIST, TUPLE_NFREELISTS, TUPLE_NUMFREE } = staticArea;
-const { T_TUPLE } = typeTable;
+const { TUPLE_FREE_HEADS, TUPLE_NFREELISTS, TUPLE_NUMFREE } = staticArea;
 
 /** ob_size and ob_item[0], in words from the handle. */
 const OB_SIZE = 2;
@@ -50,20 +52,8 @@ export function newTuple(space: ObjectSpace, n: number): number {
  * new block; untracked, its items not set (the caller sets every one).
  */
 export function alloc(space: ObjectSpace, n: number): number {
-  const m = space.mem;
-  if (n < TUPLE_NFREELISTS) {
-    const b = space.staticBase;
-    const h = m[b + TUPLE_FREE_HEADS + n - 1];
-    if (h !== 0) {
-      m[b + TUPLE_FREE_HEADS + n - 1] = m[h + OB_ITEM];
-      m[b + TUPLE_NUMFREE + n - 1]--;
-      space.newReference(h);
-      return h;
-    }
-  }
-  const h = space.gcNew(T_TUPLE, BASIC_BYTES + 8 * n);
-  m[h + OB_SIZE] = n;
-  return h;
+  // The object kernel's (wasm-kernel.ts), which builds and frees tuples itself.
+  return space.kernel.tupleAlloc(n);
 }
 
 /**
@@ -73,10 +63,18 @@ export function alloc(space: ObjectSpace, n: number): number {
  */
 export function fromItems(space: ObjectSpace, items: ArrayLike<number>, n = items.length): number {
   if (n === 0) return newTuple(space, 0);
+  if (n <= KERNEL_MAX_ITEMS) {
+    return space.kernel.tupleNew(n, items[0], at(items, 1, n), at(items, 2, n), at(items, 3, n), at(items, 4, n), at(items, 5, n), at(items, 6, n), at(items, 7, n));
+  }
   const h = alloc(space, n);
   for (let i = 0; i < n; i++) initItem(space, h, i, items[i]);
   space.track(h);
   return h;
+}
+
+/** Item i of the first n, or 0 past them (the kernel's unused parameters). */
+export function at(items: ArrayLike<number>, i: number, n: number): number {
+  return i < n ? items[i] : 0;
 }
 
 /** PyTuple_SET_ITEM of a new tuple's item i, with a new reference taken here. */
@@ -93,23 +91,7 @@ export function sizeOf(space: ObjectSpace, h: number): number {
   return 16 + BASIC_BYTES + 8 * space.mem[h + OB_SIZE];
 }
 
-/** tupledealloc */
-export function dealloc(space: ObjectSpace, h: number): void {
-  const m = space.mem;
-  const n = m[h + OB_SIZE];
-  space.untrack(h);
-  if (!space.trashBegin(h)) return;
-  for (let i = n - 1; i >= 0; i--) space.xdecref(m[h + OB_ITEM + i]);
-  const b = space.staticBase;
-  if (n <= space.tupleFreeListMaxLength && m[b + TUPLE_NUMFREE + n - 1] < TUPLE_MAXFREELIST) {
-    m[h + OB_ITEM] = m[b + TUPLE_FREE_HEADS + n - 1];
-    m[b + TUPLE_FREE_HEADS + n - 1] = h;
-    m[b + TUPLE_NUMFREE + n - 1]++;
-  } else {
-    space.gcDel(h);
-  }
-  space.trashEnd();
-}
+// tupledealloc is the object kernel's (wasm-kernel.ts).
 
 /** tupletraverse: the items from the last to the first. */
 export function traverse(space: ObjectSpace, h: number): number {
