@@ -24,6 +24,8 @@ export const GC_STATE_WORDS = 64;
 
 export const TRASH_NESTING = 64;
 export const TRASH_DELETE_LATER = 65;
+/** _PyTrash_UNWIND_LEVEL (Include/cpython/object.h): deeper deallocations are deferred. */
+export const TRASH_UNWIND_LEVEL = 50;
 
 /** PyFloat_MAXFREELIST (Objects/floatobject.c). */
 export const FLOAT_MAXFREELIST = 100;

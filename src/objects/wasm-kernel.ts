@@ -60,6 +60,7 @@ import {
   LIST_NUMFREE,
   TRASH_DELETE_LATER,
   TRASH_NESTING,
+  TRASH_UNWIND_LEVEL,
   TUPLE_FREE_HEADS,
   TUPLE_MAXFREELIST,
   TUPLE_NFREELISTS,
@@ -94,9 +95,6 @@ export const KERNEL_ANNEX_END = HOOKS + 4;
 export const HOOK_ALLOCATOR = 1;
 export const HOOK_TOUCH = 2;
 
-/** Py_TRASHCAN_BEGIN's limit (object-space.ts TRASH_UNWIND_LEVEL). */
-const TRASH_UNWIND_LEVEL = 50;
-
 // Word offsets as byte offsets. The tuple's and list's own words (types/tuple.ts, types/list.ts).
 const REFCNT = 0;
 const TYPE = 4;
@@ -108,9 +106,9 @@ const TUPLE_BASIC_BYTES = 24;
 const LIST_BASIC_BYTES = 40;
 const GC_HEAD_BYTES = 4 * GC_HEAD_WORDS;
 // A dict's and its keys object's words (types/dict.ts).
-const MA_USED = 4 * 2;
-const MA_KEYS = 4 * 3;
-const MA_VALUES = 4 * 4;
+const MA_USED = 4 * DICT.MA_USED;
+const MA_KEYS = 4 * DICT.MA_KEYS;
+const MA_VALUES = 4 * DICT.MA_VALUES;
 const DK_REFCNT = 4 * DICT.DK_REFCNT;
 const DK_LOG2_SIZE = 4 * DICT.DK_LOG2_SIZE;
 const DK_LOG2_INDEX_BYTES = 4 * DICT.DK_LOG2_INDEX_BYTES;

@@ -107,6 +107,9 @@ const DICT_OBJECT_BYTES = 64;
 
 /** The layout above, for the object kernel (wasm-kernel.ts), which frees dicts and builds dict displays. */
 export const LAYOUT = {
+  MA_USED,
+  MA_KEYS,
+  MA_VALUES,
   DK_REFCNT,
   DK_LOG2_SIZE,
   DK_LOG2_INDEX_BYTES,
