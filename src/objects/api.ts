@@ -807,7 +807,7 @@ export class Python {
       instance.setAttr(space, h, site.names[i], handles[i], values[i]);
       if (inline && m[h + MANAGED_VALUES] !== 0) indexes[i] = instance.sharedKeyIndex(space, cls, handles[i]);
     }
-    site.packIndexes(!this.frameObjects);
+    site.packIndexes();
     if (f !== 0) this.returnFrom(f, false);
     if (stack !== 0) space.objectFree(stack);
     space.decref(args);
@@ -1216,17 +1216,20 @@ export class ConstructorCall {
     this.indexes = new Int32Array(names.length).fill(-1);
   }
 
-  /** After a call: packs the indexes when all are known and the kernel can make the call (`kernelCalls`). */
-  packIndexes(kernelCalls: boolean): void {
+  /**
+   * After a call: packs the indexes once all are known, for a call the kernel
+   * makes (inline values are 3.11's, which has no frame objects; an index is
+   * below SHARED_KEYS_MAX_SIZE, so the packed word stays positive).
+   */
+  packIndexes(): void {
     const n = this.indexes.length;
-    if (!kernelCalls || !this.inlineValues || n === 0 || n > KERNEL_MAX_ATTRIBUTES || this.packedIndexes >= 0) return;
+    if (!this.inlineValues || n === 0 || n > KERNEL_MAX_ATTRIBUTES || this.packedIndexes >= 0) return;
     let packed = 0;
     for (let i = 0; i < n; i++) {
-      const ix = this.indexes[i];
-      if (ix < 0 || ix > 255) return;
-      packed |= ix << (8 * i);
+      if (this.indexes[i] < 0) return;
+      packed |= this.indexes[i] << (8 * i);
     }
-    this.packedIndexes = packed >>> 0 > 0x7fffffff ? -1 : packed;
+    this.packedIndexes = packed;
   }
 }
 

@@ -539,9 +539,10 @@ export class ObjectSpace implements GcObjectModel {
   /** tp_dealloc of the object's type (its refcount reached zero). */
   dealloc(h: number): void {
     const kind = this.kindOf(h);
-    // Tuples, lists, dicts and instances go to the kernel (it counts them, and
-    // hands back the instances it does not free itself); the rest is here.
-    if (kind === K_TUPLE || kind === K_LIST || kind === K_DICT || kind === K_INSTANCE) return this.kernel.dealloc(h);
+    // Tuples, lists, dicts and 3.11's instances go to the kernel (it counts
+    // them, and hands back the instances it does not free itself); the rest,
+    // 3.8/3.9's instances among them, is here.
+    if (kind === K_TUPLE || kind === K_LIST || kind === K_DICT || (kind === K_INSTANCE && this.version.inlineValues)) return this.kernel.dealloc(h);
     this.counters[DEALLOCATIONS]++;
     this.deallocKind(h);
   }

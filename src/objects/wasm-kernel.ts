@@ -28,8 +28,9 @@
  * dict.ts and instance.ts document the objects' layout and rules.
  *
  * Where JavaScript keeps a general version beside the kernel's -- the
- * allocator's fast path, track/untrack, keys freeing, an instance's dealloc
- * and construction -- the two do the same, step for step. The oracle tests
+ * allocator's fast path, gc_alloc's generation-0 count (Collector.link),
+ * _Py_NewReference, track/untrack, an instance's dealloc and construction --
+ * the two do the same, step for step. The oracle tests
  * (test/oracle) hold both to what CPython allocates and frees, in order;
  * test/unit/object-kernel.test.ts runs the same work with and without the
  * kernel's allocator fast path and compares the heaps byte for byte.
@@ -133,7 +134,7 @@ const hooks = `(i32.load offset=${HOOKS} (global.get $annex))`;
 // and every function declares the scratch locals they use.
 let labels = 0;
 const label = (name: string): string => `$${name}${labels++}`;
-const SCRATCH = ['ms', 'mh', 'mp', 'mn', 'fp', 'fc', 'fl', 'fn', 'ga', 'gc', 'ta', 'tl', 'dc', 'tn', 'bx'].map((name) => `(local $${name} i32)`).join(' ');
+const SCRATCH = ['ms', 'mh', 'mp', 'mn', 'fp', 'fc', 'fl', 'fn', 'ga', 'gh', 'ta', 'tl', 'dc', 'tn', 'bx', 'numfree'].map((name) => `(local $${name} i32)`).join(' ');
 
 const counter = (offset: number): string =>
   `(f64.store offset=${offset} (global.get $annex) (f64.add (f64.load offset=${offset} (global.get $annex)) (f64.const 1)))`;
@@ -205,15 +206,15 @@ const free = (p: string): string => {
 const gcNew = (out: string, type: string, nbytes: string, presizeWords: string): string => `
     ${malloc('ga', `(i32.add (i32.shl ${presizeWords} (i32.const 2)) ${nbytes})`)}
     (local.set $${out} (i32.add (local.get $ga) ${presizeWords}))
-    (local.set $gc ${w(`(i32.sub (local.get $${out}) (i32.const ${GC_HEAD_WORDS}))`)})
-    (i64.store (local.get $gc) (i64.const 0))
-    (i64.store offset=8 (local.get $gc) (i64.const 0))
+    (local.set $gh ${w(`(i32.sub (local.get $${out}) (i32.const ${GC_HEAD_WORDS}))`)})
+    (i64.store (local.get $gh) (i64.const 0))
+    (i64.store offset=8 (local.get $gh) (i64.const 0))
     (if (i32.eq ${presizeWords} (i32.const 8))
       (then
         (i32.store ${w(get('ga'))} (i32.const 0))
         (i32.store offset=8 ${w(get('ga'))} (i32.const 0))))
-    (i32.store offset=${GC_HEAD_BYTES + REFCNT} (local.get $gc) (i32.const 1))
-    (i32.store offset=${GC_HEAD_BYTES + TYPE} (local.get $gc) ${type})
+    (i32.store offset=${GC_HEAD_BYTES + REFCNT} (local.get $gh) (i32.const 1))
+    (i32.store offset=${GC_HEAD_BYTES + TYPE} (local.get $gh) ${type})
     ${counter(ALLOCATIONS)}
     (local.set $ga (i32.add (i32.load ${gcWord(COUNTS)}) (i32.const 1)))
     (i32.store ${gcWord(COUNTS)} (local.get $ga))
@@ -255,8 +256,9 @@ const untrack = (h: string): string => `
           (i32.and (i32.load offset=${4 * GC_FLAGS} (local.get $ta)) (i32.const ${GC_FINALIZED})))))`;
 
 /**
- * PyObject_GC_Del of an untracked object with a GC head only: count0 -= 1
- * when positive, the type word cleared (object-space.ts gcDel says why), freed.
+ * PyObject_GC_Del of an untracked object with `presizeWords` before its header
+ * (the GC head, and a 3.11 instance's pre-header): count0 -= 1 when
+ * positive, the type word cleared (object-space.ts gcDel says why), freed.
  */
 const gcDelUntracked = (h: string, presizeWords = GC_HEAD_WORDS): string => `
     (local.set $dc (i32.load ${gcWord(COUNTS)}))
@@ -302,6 +304,30 @@ const storeItems = (count = KERNEL_MAX_ITEMS): string =>
     (_, i) => `(if (i32.gt_u (local.get $n) (i32.const ${i})) (then ${incref(`(local.get $v${i})`)} (i32.store offset=${4 * i} (local.get $a) (local.get $v${i}))))`,
   ).join('\n    ');
 
+/**
+ * The newest object of a free list kept as an array in the interpreter
+ * state (its count at static word `count`, its entries from `entries`) into
+ * local `out`, then `popped`; `empty` when the list is empty.
+ */
+const freeListPop = (count: number, entries: number, out: string, popped: string, empty: string): string => `
+    (local.set $numfree (i32.load ${staticWord(count)}))
+    (if (i32.gt_s (local.get $numfree) (i32.const 0))
+      (then
+        (local.set $numfree (i32.sub (local.get $numfree) (i32.const 1)))
+        (i32.store ${staticWord(count)} (local.get $numfree))
+        (local.set $${out} (i32.load offset=${4 * entries} ${w('(i32.add (global.get $static) (local.get $numfree))')}))
+        ${popped})
+      (else ${empty}))`;
+
+/** `x` onto such a free list when `keep` (an i32) holds and it has room for it (`max`), else `full`. */
+const freeListPush = (count: number, entries: number, max: number, x: string, keep: string, full: string): string => `
+    (local.set $numfree (i32.load ${staticWord(count)}))
+    (if (i32.and ${keep} (i32.lt_s (local.get $numfree) (i32.const ${max})))
+      (then
+        (i32.store offset=${4 * entries} ${w('(i32.add (global.get $static) (local.get $numfree))')} ${x})
+        (i32.store ${staticWord(count)} (i32.add (local.get $numfree) (i32.const 1))))
+      (else ${full}))`;
+
 /** tuple_alloc into local $h: from the free list of its length (1..19), else a new block; untracked, items unset. */
 const tupleAlloc = (): string => {
   const done = label('tupleAllocated');
@@ -323,20 +349,8 @@ const tupleAlloc = (): string => {
 };
 
 /** PyList_New's object into local $h: from the free list (newest first), else a new block; untracked. */
-const listAlloc = (): string => {
-  const done = label('listAllocated');
-  return `
-    (block ${done}
-      (local.set $numfree (i32.load ${staticWord(LIST_NUMFREE)}))
-      (if (i32.gt_s (local.get $numfree) (i32.const 0))
-        (then
-          (local.set $numfree (i32.sub (local.get $numfree) (i32.const 1)))
-          (i32.store ${staticWord(LIST_NUMFREE)} (local.get $numfree))
-          (local.set $h (i32.load offset=${4 * LIST_FREE} ${w('(i32.add (global.get $static) (local.get $numfree))')}))
-          ${newReference(get('h'))}
-          (br ${done})))
-      ${gcNew('h', `(i32.const ${T_LIST})`, `(i32.const ${LIST_BASIC_BYTES})`, `(i32.const ${GC_HEAD_WORDS})`)})`;
-};
+const listAlloc = (): string =>
+  freeListPop(LIST_NUMFREE, LIST_FREE, 'h', newReference(get('h')), gcNew('h', `(i32.const ${T_LIST})`, `(i32.const ${LIST_BASIC_BYTES})`, `(i32.const ${GC_HEAD_WORDS})`));
 
 /** _PyObject_GC_MAY_BE_TRACKED of `x` (a local's name), as an i32: a GC type's object, and a tuple only while tracked. */
 const mayBeTracked = (x: string): string => `
@@ -474,7 +488,7 @@ const SOURCE = `(module
 
   ;; tupledealloc
   (func $tupleDealloc (export "tupleDealloc") (param $h i32)
-    (local $n i32) (local $i i32) (local $x i32) (local $head i32) (local $numfree i32) ${SCRATCH}
+    (local $n i32) (local $i i32) (local $x i32) (local $head i32) ${SCRATCH}
     (local.set $n (i32.load offset=${SIZE} ${w(get('h'))}))
     ${untrack(get('h'))}
     ${trashBegin(get('h'))}
@@ -497,14 +511,14 @@ const SOURCE = `(module
     ${trashEnd})
 
   (func (export "listAlloc") (result i32)
-    (local $h i32) (local $numfree i32) ${SCRATCH}
+    (local $h i32) ${SCRATCH}
     ${listAlloc()}
     (local.get $h))
 
   ;; BUILD_LIST (_PyList_FromArraySteal) of 0..8 items: PyList_New(n) -- its
   ;; item array PyMem_Calloc'd, the list tracked -- then the items, new references taken.
   (func (export "listNew") (param $n i32) ${items} (result i32)
-    (local $h i32) (local $numfree i32) (local $array i32) (local $a i32) (local $end i32) ${SCRATCH}
+    (local $h i32) (local $array i32) (local $a i32) (local $end i32) ${SCRATCH}
     ${listAlloc()}
     (if (local.get $n)
       (then
@@ -528,7 +542,7 @@ const SOURCE = `(module
 
   ;; list_dealloc
   (func $listDealloc (export "listDealloc") (param $h i32)
-    (local $array i32) (local $i i32) (local $x i32) (local $numfree i32) ${SCRATCH}
+    (local $array i32) (local $i i32) (local $x i32) ${SCRATCH}
     ${untrack(get('h'))}
     ${trashBegin(get('h'))}
     (local.set $array (i32.load offset=${LIST_ITEMS} ${w(get('h'))}))
@@ -543,19 +557,13 @@ const SOURCE = `(module
             ${xdecref('x')}
             (br $items)))
         ${free(get('array'))}))
-    (local.set $numfree (i32.load ${staticWord(LIST_NUMFREE)}))
-    (if (i32.lt_s (local.get $numfree) (i32.const ${LIST_MAXFREELIST}))
-      (then
-        (i32.store offset=${4 * LIST_FREE} ${w('(i32.add (global.get $static) (local.get $numfree))')} (local.get $h))
-        (i32.store ${staticWord(LIST_NUMFREE)} (i32.add (local.get $numfree) (i32.const 1))))
-      (else ${gcDelUntracked(get('h'))}))
+    ${freeListPush(LIST_NUMFREE, LIST_FREE, LIST_MAXFREELIST, get('h'), '(i32.const 1)', gcDelUntracked(get('h')))}
     ${trashEnd})
 
   ;; dictkeys_decref: at the last reference, free_keys_object -- every entry's
-  ;; key and value decref'd, then the block kept on the free list (a
-  ;; PyDict_MINSIZE table; 3.11: str-keyed only) or freed.
-  (func $keysDecref (param $k i32)
-    (local $refcnt i32) (local $kind i32) (local $e i32) (local $end i32) (local $stride i32) (local $x i32) (local $numfree i32) ${SCRATCH}
+  ;; key and value decref'd, then the block released (releaseKeys).
+  (func $keysDecref (export "keysDecref") (param $k i32)
+    (local $refcnt i32) (local $kind i32) (local $e i32) (local $end i32) (local $stride i32) (local $x i32) ${SCRATCH}
     (local.set $refcnt (i32.sub (i32.load offset=${DK_REFCNT} ${w(get('k'))}) (i32.const 1)))
     (i32.store offset=${DK_REFCNT} ${w(get('k'))} (local.get $refcnt))
     (if (local.get $refcnt) (then (return)))
@@ -575,19 +583,25 @@ const SOURCE = `(module
         ${xdecref('x')}
         (local.set $e (i32.add (local.get $e) (local.get $stride)))
         (br $entries)))
-    (local.set $numfree (i32.load ${staticWord(KEYS_NUMFREE)}))
-    (if (i32.and
-          (i32.and (i32.eq (i32.load offset=${DK_LOG2_SIZE} ${w(get('k'))}) (i32.const ${DICT.LOG_MINSIZE}))
-                   (i32.or (i32.gt_s (local.get $kind) (i32.const ${DICT.KIND_GENERAL})) (global.get $legacyDicts)))
-          (i32.lt_s (local.get $numfree) (i32.const ${DICT_MAXFREELIST})))
-      (then
-        (i32.store offset=${4 * KEYS_FREE} ${w('(i32.add (global.get $static) (local.get $numfree))')} (local.get $k))
-        (i32.store ${staticWord(KEYS_NUMFREE)} (i32.add (local.get $numfree) (i32.const 1))))
-      (else ${free(get('k'))})))
+    (call $releaseKeys (local.get $k)))
+
+  ;; The end of free_keys_object and dictresize: the keys block kept on the
+  ;; free list (a PyDict_MINSIZE table; 3.11: str-keyed only) or freed.
+  (func $releaseKeys (export "releaseKeys") (param $k i32)
+    ${SCRATCH}
+    ${freeListPush(
+      KEYS_NUMFREE,
+      KEYS_FREE,
+      DICT_MAXFREELIST,
+      get('k'),
+      `(i32.and (i32.eq (i32.load offset=${DK_LOG2_SIZE} ${w(get('k'))}) (i32.const ${DICT.LOG_MINSIZE}))
+                (i32.or (i32.gt_s (i32.load offset=${DK_KIND} ${w(get('k'))}) (i32.const ${DICT.KIND_GENERAL})) (global.get $legacyDicts)))`,
+      free(get('k')),
+    )})
 
   ;; dict_dealloc
   (func $dictDealloc (export "dictDealloc") (param $h i32)
-    (local $keys i32) (local $values i32) (local $i i32) (local $n i32) (local $x i32) (local $numfree i32) ${SCRATCH}
+    (local $keys i32) (local $values i32) (local $i i32) (local $n i32) (local $x i32) ${SCRATCH}
     (local.set $values (i32.load offset=${MA_VALUES} ${w(get('h'))}))
     (local.set $keys (i32.load offset=${MA_KEYS} ${w(get('h'))}))
     ${untrack(get('h'))}
@@ -611,42 +625,25 @@ const SOURCE = `(module
         (if (i32.eq (local.get $keys) (global.get $emptyKeys))
           (then (i32.store offset=${DK_REFCNT} ${w(get('keys'))} (i32.sub (i32.load offset=${DK_REFCNT} ${w(get('keys'))}) (i32.const 1))))
           (else (call $keysDecref (local.get $keys))))))
-    (local.set $numfree (i32.load ${staticWord(DICT_NUMFREE)}))
-    (if (i32.lt_s (local.get $numfree) (i32.const ${DICT_MAXFREELIST}))
-      (then
-        (i32.store offset=${4 * DICT_FREE} ${w('(i32.add (global.get $static) (local.get $numfree))')} (local.get $h))
-        (i32.store ${staticWord(DICT_NUMFREE)} (i32.add (local.get $numfree) (i32.const 1))))
-      (else ${gcDelUntracked(get('h'))}))
+    ${freeListPush(DICT_NUMFREE, DICT_FREE, DICT_MAXFREELIST, get('h'), '(i32.const 1)', gcDelUntracked(get('h')))}
     ${trashEnd})
 
   ;; BUILD_CONST_KEY_MAP (_PyDict_FromItems) of 1..5 distinct identifier strs
   ;; k0.. with hashes s0.. and values v0.. (3.11 only): PyDict_New, then each
-  ;; pair inserted in order, new references taken (dict.ts fromConstKeys).
+  ;; pair inserted in order, new references taken: each insertdict after the
+  ;; first skips the lookup that could only miss and the resize that could not happen (displayPair).
   (func (export "dictFromConstKeys") (param $n i32) ${displayParams} (result i32)
-    (local $h i32) (local $k i32) (local $ka i32) (local $numfree i32) (local $slot i32) (local $perturb i32) ${SCRATCH}
+    (local $h i32) (local $k i32) (local $ka i32) (local $slot i32) (local $perturb i32) ${SCRATCH}
     ;; PyDict_New: a reference to the empty keys, the dict from the free list or a new block
     (i32.store ${w('(global.get $emptyKeys)')} (i32.add (i32.load ${w('(global.get $emptyKeys)')}) (i32.const 1)))
-    (local.set $numfree (i32.load ${staticWord(DICT_NUMFREE)}))
-    (if (i32.gt_s (local.get $numfree) (i32.const 0))
-      (then
-        (local.set $numfree (i32.sub (local.get $numfree) (i32.const 1)))
-        (i32.store ${staticWord(DICT_NUMFREE)} (local.get $numfree))
-        (local.set $h (i32.load offset=${4 * DICT_FREE} ${w('(i32.add (global.get $static) (local.get $numfree))')}))
-        ${newReference(get('h'))})
-      (else ${gcNew('h', `(i32.const ${T_DICT})`, `(i32.const ${DICT.DICT_BASIC_BYTES})`, `(i32.const ${GC_HEAD_WORDS})`)}))
+    ${freeListPop(DICT_NUMFREE, DICT_FREE, 'h', newReference(get('h')), gcNew('h', `(i32.const ${T_DICT})`, `(i32.const ${DICT.DICT_BASIC_BYTES})`, `(i32.const ${GC_HEAD_WORDS})`))}
     (i32.store offset=${MA_KEYS} ${w(get('h'))} (global.get $emptyKeys))
     (i32.store offset=${MA_VALUES} ${w(get('h'))} (i32.const 0))
     (i32.store offset=${MA_USED} ${w(get('h'))} (i32.const 0))
     ${incref(get('k0'))}
     ${incref(get('v0'))}
     ;; insert_to_emptydict: new_keys_object(PyDict_LOG_MINSIZE), all-str, from the free list or a new block
-    (local.set $numfree (i32.load ${staticWord(KEYS_NUMFREE)}))
-    (if (i32.gt_s (local.get $numfree) (i32.const 0))
-      (then
-        (local.set $numfree (i32.sub (local.get $numfree) (i32.const 1)))
-        (i32.store ${staticWord(KEYS_NUMFREE)} (local.get $numfree))
-        (local.set $k (i32.load offset=${4 * KEYS_FREE} ${w('(i32.add (global.get $static) (local.get $numfree))')})))
-      (else ${malloc('k', `(i32.add (global.get $keysHeaderBytes) (i32.const ${MINSIZE_SLOTS + DICT.UNICODE_ENTRY_BYTES * MINSIZE_USABLE}))`)}))
+    ${freeListPop(KEYS_NUMFREE, KEYS_FREE, 'k', '', malloc('k', `(i32.add (global.get $keysHeaderBytes) (i32.const ${MINSIZE_SLOTS + DICT.UNICODE_ENTRY_BYTES * MINSIZE_USABLE}))`))}
     (local.set $ka ${w(get('k'))})
     (i32.store offset=${DK_REFCNT} (local.get $ka) (i32.const 1))
     (i32.store offset=${DK_LOG2_SIZE} (local.get $ka) (i32.const ${DICT.LOG_MINSIZE}))
@@ -813,6 +810,8 @@ export interface ObjectKernel {
   listNew(n: number, v0: number, v1: number, v2: number, v3: number, v4: number, v5: number, v6: number, v7: number): number;
   listDealloc(h: number): void;
   dictDealloc(h: number): void;
+  keysDecref(k: number): void;
+  releaseKeys(k: number): void;
   instanceNew(type: number, basicBytes: number, keys: number, n: number, ix: number, v0: number, v1: number, v2: number, v3: number): number;
   dictFromConstKeys(
     n: number,

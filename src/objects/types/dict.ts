@@ -46,9 +46,9 @@
  *                 size, [-2] entries in insertion order, [-3-i] their indices;
  *                 3.8/3.9: the values only, in the keys' order
  *
- * dict_dealloc (with free_keys_object) and 3.11's BUILD_CONST_KEY_MAP of up to
- * five identifier keys run in the object kernel (../wasm-kernel.ts), over
- * LAYOUT below; the rest is here.
+ * dict_dealloc, free_keys_object (with the keys free list) and 3.11's
+ * BUILD_CONST_KEY_MAP of up to five identifier keys run in the object kernel
+ * (../wasm-kernel.ts), over LAYOUT below; the rest is here.
  */
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
@@ -56,7 +56,7 @@ import * as typeTable from '../type-table.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
-const { DICT_FREE, DICT_MAXFREELIST, DICT_NUMFREE, KEYS_FREE, KEYS_NUMFREE } = staticArea;
+const { DICT_FREE, DICT_NUMFREE, KEYS_FREE, KEYS_NUMFREE } = staticArea;
 const { T_DICT, T_STR } = typeTable;
 
 /** ma_used, ma_keys and ma_values, in words from the handle. */
@@ -261,33 +261,16 @@ function newKeys(space: ObjectSpace, log2Size: number, unicode: boolean): number
   return k;
 }
 
-/** free_keys_object: decref every entry's key and value, then free or keep on the free list. */
-function freeKeys(space: ObjectSpace, k: number): void {
-  const m = space.mem;
-  const n = m[k + DK_NENTRIES];
-  const general = m[k + DK_KIND] <= KIND_GENERAL;
-  const stride = general ? 3 : 2;
-  for (let key = entriesBase(space, k) + (general ? 1 : 0), end = key + stride * n; key < end; key += stride) {
-    space.xdecref(m[key]);
-    space.xdecref(m[key + 1]);
-  }
-  releaseKeysBlock(space, k);
-}
+// free_keys_object and the keys free list are the object kernel's (wasm-kernel.ts).
 
 /** The end of free_keys_object / dictresize: the 8-slot free list (3.11: str-keyed only), else PyObject_Free. */
 function releaseKeysBlock(space: ObjectSpace, k: number): void {
-  const m = space.mem;
-  const b = space.staticBase;
-  if (m[k + DK_LOG2_SIZE] === LOG_MINSIZE && (isNarrowKind(space, k) || space.legacyDicts) && m[b + KEYS_NUMFREE] < DICT_MAXFREELIST) {
-    m[b + KEYS_FREE + m[b + KEYS_NUMFREE]++] = k;
-    return;
-  }
-  space.objectFree(k);
+  space.kernel.releaseKeys(k);
 }
 
 /** dictkeys_decref: the keys object is freed (its entries decref'd) when the last reference goes. */
 export function keysDecref(space: ObjectSpace, k: number): void {
-  if (--space.mem[k + DK_REFCNT] === 0) freeKeys(space, k);
+  space.kernel.keysDecref(k);
 }
 
 // ------------------------------------------------------------------ values arrays
