@@ -66,6 +66,13 @@ const jsGc = (globalThis as { gc?: () => void }).gc;
 
 const GC_N = 1_000_000;
 const YOUNG_SAMPLES = 201;
+/**
+ * Fills and young collections before gc_young's timed runs. Until V8 has
+ * compiled the fill's and the collection's code (in the background, on a
+ * core the loop shares), a collection takes up to twice as long: about 800
+ * iterations here, which one untimed run of YOUNG_SAMPLES did not cover.
+ */
+const YOUNG_WARMUP = 3000;
 /** One timed ops_mix run lasts about this long. */
 const OPS_TARGET_MS = 200;
 /** Operations of one kind in a row in opsBatch. */
@@ -345,6 +352,12 @@ function measureYoung(): YoungResult {
   const marginal: number[] = [];
   const total: number[] = [];
   const emptyRuns: number[] = [];
+  for (let i = 0; i < YOUNG_WARMUP; i++) {
+    py.call(() => {
+      fillGeneration0(py);
+      py.gc.collect(0);
+    });
+  }
   for (let r = 0; r < runs + 1; r++) {
     py.gc.collect();
     jsGc?.();

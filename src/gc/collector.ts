@@ -61,6 +61,7 @@ import type { CopyOnWrite } from '../heap/copy-on-write.js';
 import * as gcHead from './gc-head.js';
 import { gcListAppend, gcListInit, gcListIsEmpty, gcListMerge, gcListMove, gcListRemove, gcListSize } from './gc-list.js';
 import * as gcState from './gc-state.js';
+import { TRAVERSE_SETTLED } from './traverse-kinds.js';
 import { ANNEX_OFFSETS, type GcPasses, instantiatePasses } from './wasm-passes.js';
 
 // V8 compiles a module's own constants into its code, but an imported or
@@ -112,7 +113,8 @@ export interface GcObjectModel {
    * (TRAVERSE_*), with the word offsets from the handle of the reference
    * count and of the first reference (or of the array's address). It must
    * visit what referents() would, in the same order; it saves a call and a
-   * copy per object on the collector's hottest loops.
+   * copy per object on the collector's hottest loops. The collector adds
+   * TRAVERSE_SETTLED to the exact tuple's and dict's kinds.
    */
   readonly traverseKinds: Uint8Array;
   readonly traverseCountOffsets: Int8Array;
@@ -147,7 +149,7 @@ export interface GcObjectModel {
   callbackArgs(phase: 'start' | 'stop'): number;
 }
 
-export { TRAVERSE_ARRAY, TRAVERSE_CALL, TRAVERSE_INLINE, TRAVERSE_VALUES } from './traverse-kinds.js';
+export { TRAVERSE_ARRAY, TRAVERSE_CALL, TRAVERSE_INLINE, TRAVERSE_KIND_MASK, TRAVERSE_SETTLED, TRAVERSE_VALUES } from './traverse-kinds.js';
 
 /** The modelled CPU cost of a collection (gc pause), calibrated against CPython. */
 export interface GcCosts {
@@ -250,8 +252,6 @@ export class Collector {
    */
   resurrectionKeepsAll = false;
   private visited = 0;
-  /** Objects left in the generation by the last moveUnreachable (after untracking). */
-  private survivors = 0;
   /** The dicts moveUnreachable settled, for untrack_dicts (full collections). */
   private settledDicts = new Int32Array(1024);
   private settled = 0;
@@ -259,7 +259,7 @@ export class Collector {
   private readonly passes: GcPasses;
   /** Byte address of the memory's annex, where the kernel reads the model's type tables (annexTables). */
   private readonly tables: number;
-  /** The passes' results in the annex: references visited, survivors (wasm-passes.ts). */
+  /** The passes' result in the annex: references visited (wasm-passes.ts). */
   private readonly results: Int32Array;
 
   /**
@@ -273,13 +273,15 @@ export class Collector {
     this.model = model;
     this.costs = costs;
     this.tables = annexByte;
-    this.results = new Int32Array(memory.buffer, annexByte + ANNEX_OFFSETS.VISITED_OUT, 2);
+    this.results = new Int32Array(memory.buffer, annexByte + ANNEX_OFFSETS.VISITED_OUT, 1);
     for (let i = 0; i < NUM_GENERATIONS; i++) {
       gcListInit(m, genHead(base, i));
       m[base + THRESHOLDS + i] = DEFAULT_THRESHOLDS[i];
     }
     gcListInit(m, base + PERMANENT_HEAD);
     m[base + ENABLED] = 1;
+    model.traverseKinds[model.tupleType] |= TRAVERSE_SETTLED;
+    model.traverseKinds[model.dictType] |= TRAVERSE_SETTLED;
     const gcTypes = model.gcTypes;
     this.passes = instantiatePasses(memory, {
       subtractOther: (h, maxTag) => {
@@ -529,11 +531,12 @@ export class Collector {
     this.moveUnreachable(young, unreachable, true, full, oldTag);
 
     if (!full) {
-      if (generation === NUM_GENERATIONS - 2) m[b + LONG_LIVED_PENDING] += this.survivors;
+      // gc_list_size(young), walked only when it counts, as CPython does
+      if (generation === NUM_GENERATIONS - 2) m[b + LONG_LIVED_PENDING] += gcListSize(m, young);
       gcListMerge(m, young, old);
     } else {
       m[b + LONG_LIVED_PENDING] = 0;
-      m[b + LONG_LIVED_TOTAL] = this.survivors;
+      m[b + LONG_LIVED_TOTAL] = gcListSize(m, young);
     }
 
     // move_legacy_finalizers: no simulated type has tp_del; this pass only
@@ -661,7 +664,7 @@ export class Collector {
    * move_unreachable: objects with gc_refs 0 move to `unreachable`
    * tentatively; what a reachable object refers to is reachable
    * (visit_reachable). The walk runs in the compiled kernel, as subtractRefs'
-   * does. Sets `survivors` to what `base` holds at the end.
+   * does.
    *
    * With `untrackTuples`, each reachable tuple is offered to
    * _PyTuple_MaybeUntrack as soon as it is settled, which does untrack_tuples'
@@ -674,20 +677,12 @@ export class Collector {
    * dict depends on tuples only.
    */
   private moveUnreachable(base: number, unreachable: number, untrackTuples: boolean, untrackDicts: boolean, survivorTag: number): void {
-    const m = this.m;
     const model = this.model;
     this.settled = 0;
-    const passes = this.passes;
-    passes.moveUnreachable(base, unreachable, +untrackTuples, +untrackDicts, survivorTag, model.tupleType, model.dictType, this.tables);
+    this.passes.moveUnreachable(base, unreachable, +untrackTuples, +untrackDicts, survivorTag, model.tupleType, model.dictType, this.tables);
     this.visited += this.results[0];
-    let survivors = this.results[1];
     const settled = this.settledDicts;
-    for (let i = 0; i < this.settled; i++) {
-      const d = settled[i];
-      model.maybeUntrackDict(d);
-      if (m[d - GC_HEAD_WORDS + GC_NEXT] === 0) survivors--;
-    }
-    this.survivors = survivors;
+    for (let i = 0; i < this.settled; i++) model.maybeUntrackDict(settled[i]);
   }
 
   /** finalize_garbage: tp_finalize once per object, each moved to `seen` first. */

@@ -16,3 +16,13 @@ export const TRAVERSE_ARRAY = 2;
  * shared keys' entry count); then the type object, one more reference visited.
  */
 export const TRAVERSE_VALUES = 3;
+
+/** The kind's bits; the bit above them is TRAVERSE_SETTLED. */
+export const TRAVERSE_KIND_MASK = 3;
+/**
+ * Set beside the kind of exact tuples and dicts (by the collector): the
+ * objects move_unreachable hands to the collector once settled, for
+ * untrack_tuples and untrack_dicts. A table bit rather than two type
+ * comparisons per object on the compiled pass's hottest loop.
+ */
+export const TRAVERSE_SETTLED = 4;

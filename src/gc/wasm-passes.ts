@@ -23,7 +23,7 @@
  * past the simulated heap (allocator.ts, HEAP_ANNEX_BYTES).
  */
 import { compile } from 'watr';
-import { GC_COLLECTING, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, OB_REFCNT, OB_TYPE } from './gc-head.js';
+import { GC_COLLECTING, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, genTag, OB_REFCNT, OB_TYPE } from './gc-head.js';
 import { TRAVERSE_ARRAY, TRAVERSE_INLINE, TRAVERSE_VALUES } from './traverse-kinds.js';
 
 /** Type ids a table covers (src/objects/type-table.ts MAX_TYPES). */
@@ -41,9 +41,8 @@ const START_OFFSETS = 3 * TABLE_TYPES;
 const COUNT_WORDS = 4 * TABLE_TYPES;
 /** Where a pass leaves what it visited (the pause model) and, moveUnreachable, what it left in its generation. */
 const VISITED_OUT = 8 * TABLE_TYPES;
-const SURVIVORS_OUT = VISITED_OUT + 4;
 /** Bytes the tables and results take in the annex. */
-export const ANNEX_BYTES_USED = SURVIVORS_OUT + 4;
+export const ANNEX_BYTES_USED = VISITED_OUT + 4;
 
 const INLINE = TRAVERSE_INLINE;
 const ARRAY = TRAVERSE_ARRAY;
@@ -58,25 +57,35 @@ const REFCNT = 4 * (GC_HEAD_WORDS + OB_REFCNT);
 const TYPE = 4 * (GC_HEAD_WORDS + OB_TYPE);
 
 /**
+ * Sets $ra to the byte address of the GC head the referent handle in $x
+ * would have, and skips to $visited for NULL and for objects without a GC
+ * head (_PyObject_IS_GC). The type word is read through $ra too: one address
+ * computed per reference.
+ */
+const referentGcHead = `
+    (br_if $visited (i32.eqz (local.get $x)))
+    (local.set $ra (i32.sub (i32.shl (local.get $x) (i32.const 2)) (i32.const ${4 * GC_HEAD_WORDS})))
+    (br_if $visited (i32.eqz (i32.load8_u (i32.add (local.get $tables) (i32.load offset=${TYPE} (local.get $ra))))))`;
+
+/**
  * visit_decref for the referent handle in $x: skips NULL and objects without
  * a GC head; a referent already marked collecting loses one from gc_refs; one
  * of the collected generations not yet reached starts at -1, marked.
  */
 const visitDecref = `
   (block $visited
-    (br_if $visited (i32.eqz (local.get $x)))
-    (br_if $visited (i32.eqz (i32.load8_u (i32.add (local.get $tables) (i32.load offset=${4 * OB_TYPE} (i32.shl (local.get $x) (i32.const 2)))))))
-    (local.set $r (i32.shl (i32.sub (local.get $x) (i32.const ${GC_HEAD_WORDS})) (i32.const 2)))
-    (local.set $f (i32.load offset=${FLAGS} (local.get $r)))
+    ${referentGcHead}
+    (local.set $f (i32.load offset=${FLAGS} (local.get $ra)))
     (if (i32.and (local.get $f) (i32.const ${GC_COLLECTING}))
       (then
-        (i32.store offset=${REFS} (local.get $r) (i32.sub (i32.load offset=${REFS} (local.get $r)) (i32.const 1)))
+        (i32.store offset=${REFS} (local.get $ra) (i32.sub (i32.load offset=${REFS} (local.get $ra)) (i32.const 1)))
         (br $visited)))
-    ;; tag != 0 && tag <= maxTag, as one unsigned comparison (tag 0 wraps around)
-    (if (i32.lt_u (i32.sub (i32.and (local.get $f) (i32.const ${GC_GEN_MASK})) (i32.const 1)) (local.get $maxTag))
+    ;; tag != 0 && tag <= maxTag as one unsigned comparison: the other flags are bits below the tag's
+    ;; (COLLECTING and UNREACHABLE clear here), and f - tag(0) wraps around for tag 0
+    (if (i32.lt_u (i32.sub (local.get $f) (i32.const ${genTag(0)})) (local.get $maxTag))
       (then
-        (i32.store offset=${REFS} (local.get $r) (i32.const -1))
-        (i32.store offset=${FLAGS} (local.get $r) (i32.or (local.get $f) (i32.const ${GC_COLLECTING}))))))`;
+        (i32.store offset=${REFS} (local.get $ra) (i32.const -1))
+        (i32.store offset=${FLAGS} (local.get $ra) (i32.or (local.get $f) (i32.const ${GC_COLLECTING}))))))`;
 
 /**
  * visit_reachable for the referent handle in $x: an object of the generation
@@ -85,10 +94,7 @@ const visitDecref = `
  */
 const visitReachable = `
   (block $visited
-    (br_if $visited (i32.eqz (local.get $x)))
-    (br_if $visited (i32.eqz (i32.load8_u (i32.add (local.get $tables) (i32.load offset=${4 * OB_TYPE} (i32.shl (local.get $x) (i32.const 2)))))))
-    (local.set $r (i32.sub (local.get $x) (i32.const ${GC_HEAD_WORDS})))
-    (local.set $ra (i32.shl (local.get $r) (i32.const 2)))
+    ${referentGcHead}
     (local.set $f (i32.load offset=${FLAGS} (local.get $ra)))
     (br_if $visited (i32.eqz (i32.and (local.get $f) (i32.const ${GC_COLLECTING}))))
     (if (i32.and (local.get $f) (i32.const ${GC_UNREACHABLE}))
@@ -100,11 +106,12 @@ const visitReachable = `
         (i32.store offset=${PREV} (i32.shl (local.get $rnext) (i32.const 2)) (local.get $rprev))
         (i32.store offset=${FLAGS} (local.get $ra) (i32.and (local.get $f) (i32.const ${~GC_UNREACHABLE})))
         ;; gc_list_append(r, base)
-        (local.set $last (i32.load offset=${PREV} (local.get $baseAddr)))
+        (local.set $r (i32.sub (local.get $x) (i32.const ${GC_HEAD_WORDS})))
+        (local.set $last (i32.load offset=${PREV} (i32.shl (local.get $base) (i32.const 2))))
         (i32.store offset=${NEXT} (i32.shl (local.get $last) (i32.const 2)) (local.get $r))
         (i32.store offset=${PREV} (local.get $ra) (local.get $last))
         (i32.store offset=${NEXT} (local.get $ra) (local.get $base))
-        (i32.store offset=${PREV} (local.get $baseAddr) (local.get $r))
+        (i32.store offset=${PREV} (i32.shl (local.get $base) (i32.const 2)) (local.get $r))
         (i32.store offset=${REFS} (local.get $ra) (i32.const 1))
         (br $visited)))
     (if (i32.eqz (i32.load offset=${REFS} (local.get $ra)))
@@ -113,73 +120,131 @@ const visitReachable = `
 /** The word at byte address (4 * word) of the expression's value. */
 const word = (expression: string): string => `(i32.load (i32.shl ${expression} (i32.const 2)))`;
 
+/** The type's byte in the table at annex offset `table`. */
+const typeByte = (table: number, signed = false): string =>
+  `(i32.load8_${signed ? 's' : 'u'} offset=${table} (i32.add (local.get $tables) (local.get $type)))`;
+
+/** The word of the object at the word offset from its handle the type's byte in `table` gives ($a: its GC head's byte address). */
+const objectWord = (table: number): string =>
+  `(i32.load offset=${4 * GC_HEAD_WORDS} (i32.add (local.get $a) (i32.shl ${typeByte(table, true)} (i32.const 2))))`;
+
+/** The handle of the object whose GC head is $g. */
+const handle = `(i32.add (local.get $g) (i32.const ${GC_HEAD_WORDS}))`;
+
 /**
- * The referents of the object whose GC head is $g, of type $type, by the
- * type's traverse kind: sets $n, $p (the first referent's word) and $back
- * (whether tp_traverse visits them last to first, as list_traverse and
- * tupletraverse do), or calls out for a kind the kernel does not know,
- * leaving $n 0.
+ * The referents of the object whose GC head is $g (at byte $a), of type $type, by the
+ * type's traverse kind: sets $n and $p (the first referent's byte address) and
+ * branches to `lastToFirst` or `firstToLast`, the order tp_traverse visits
+ * them in (list_traverse and tupletraverse go from the last item back), or to
+ * $noItems when there are none. For a kind the kernel does not know it does
+ * `callOut`, which must branch away. `settled` is where an exact tuple or
+ * dict (TRAVERSE_SETTLED) goes: to its kind's walk, or to a label.
  */
-const countAndFirst = (callOut: string): string => `
-    (local.set $h (i32.add (local.get $g) (i32.const ${GC_HEAD_WORDS})))
-    (local.set $n (i32.const 0))
-    (block $known
-      (block $other
-        (block $values
-          (block $array
-            (block $inline
-              (br_table $other $inline $array $values $other
-                (i32.load8_u offset=${KINDS} (i32.add (local.get $tables) (local.get $type)))))
-            ;; ${INLINE}: n at a fixed word, the items inline from a fixed word
-            (local.set $n ${word(`(i32.add (local.get $h) (i32.load8_s offset=${COUNT_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
-            (local.set $p (i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type)))))
-            (local.set $back (i32.const 1))
-            (local.set $visited (i32.add (local.get $visited) (local.get $n)))
-            (br $known))
-          ;; ${ARRAY}: n at a fixed word, the items in a separate block (none allocated while empty)
-          (local.set $n ${word(`(i32.add (local.get $h) (i32.load8_s offset=${COUNT_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
-          (br_if $known (i32.eqz (local.get $n)))
-          (local.set $p ${word(`(i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
-          (local.set $back (i32.const 1))
+const countAndFirst = (callOut: string, settled: 'walk' | string, lastToFirst: string, firstToLast: string): string => {
+  const kinds = ['$other', '$inline', '$array', '$values'];
+  const settledKinds = settled === 'walk' ? kinds : kinds.map(() => settled);
+  return `
+    (block $other
+      (block $values
+        (block $array
+          (block $inline
+            (br_table ${[...kinds, ...settledKinds].join(' ')} $other ${typeByte(KINDS)}))
+          ;; ${INLINE}: n at a fixed word, the items inline from a fixed word
+          (local.set $n ${objectWord(COUNT_OFFSETS)})
+          (br_if $noItems (i32.eqz (local.get $n)))
+          (local.set $p (i32.add (i32.add (local.get $a) (i32.const ${4 * GC_HEAD_WORDS})) (i32.shl ${typeByte(START_OFFSETS, true)} (i32.const 2))))
           (local.set $visited (i32.add (local.get $visited) (local.get $n)))
-          (br $known))
-        ;; ${VALUES}: a values array (or none) of as many words as the class's keys say
-        (local.set $p ${word(`(i32.add (local.get $h) (i32.load8_s offset=${START_OFFSETS} (i32.add (local.get $tables) (local.get $type))))`)})
-        ;; none (a materialized __dict__): the model's tp_traverse
-        (br_if $other (i32.eqz (local.get $p)))
-        (local.set $n ${word(`(i32.load offset=${COUNT_WORDS} (i32.add (local.get $tables) (i32.shl (local.get $type) (i32.const 2))))`)})
-        (local.set $back (i32.const 0))
-        (local.set $visited (i32.add (local.get $visited) (i32.add (local.get $n) (i32.const 1))))
-        (br $known))
-      ${callOut})`;
+          (br ${lastToFirst}))
+        ;; ${ARRAY}: n at a fixed word, the items in a separate block (none allocated while empty)
+        (local.set $n ${objectWord(COUNT_OFFSETS)})
+        (br_if $noItems (i32.eqz (local.get $n)))
+        (local.set $p (i32.shl ${objectWord(START_OFFSETS)} (i32.const 2)))
+        (local.set $visited (i32.add (local.get $visited) (local.get $n)))
+        (br ${lastToFirst}))
+      ;; ${VALUES}: a values array (or none) of as many words as the class's keys say
+      (local.set $p (i32.shl ${objectWord(START_OFFSETS)} (i32.const 2)))
+      ;; none (a materialized __dict__): the model's tp_traverse
+      (br_if $other (i32.eqz (local.get $p)))
+      (local.set $n ${word(`(i32.load offset=${COUNT_WORDS} (i32.add (local.get $tables) (i32.shl (local.get $type) (i32.const 2))))`)})
+      ;; the type object, one more reference visited
+      (local.set $visited (i32.add (local.get $visited) (i32.add (local.get $n) (i32.const 1))))
+      (br_if $noItems (i32.eqz (local.get $n)))
+      (br ${firstToLast}))
+    ${callOut}`;
+};
 
 const locals = `
-    (local $g i32) (local $a i32) (local $h i32) (local $type i32) (local $back i32) (local $n i32) (local $p i32)
-    (local $x i32) (local $r i32) (local $f i32) (local $visited i32)`;
+    (local $g i32) (local $a i32) (local $type i32) (local $n i32) (local $p i32)
+    (local $x i32) (local $ra i32) (local $f i32) (local $visited i32)`;
 
 /**
- * visit_reachable over the referents countAndFirst found, in tp_traverse's
- * order: it decides the order the objects reached join $base in.
+ * The referents countAndFirst found, visit_reachable'd in tp_traverse's
+ * order: it decides the order the objects reached join $base in. Ends at
+ * the end of $noItems.
  */
-const walkReachable = `
-    (if (local.get $n)
-      (then
-        (local.set $step (i32.const 1))
-        (if (local.get $back)
-          (then
-            (local.set $p (i32.add (local.get $p) (i32.sub (local.get $n) (i32.const 1))))
-            (local.set $step (i32.const -1))))
+const reachableReferents = (callOut: string, settled: 'walk' | string): string => `
+    (block $noItems
+      (block $firstToLast
+        (block $lastToFirst
+          ${countAndFirst(callOut, settled, '$lastToFirst', '$firstToLast')})
+        (local.set $p (i32.add (local.get $p) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2))))
         (loop $item
-          (local.set $x ${word('(local.get $p)')})
+          (local.set $x (i32.load (local.get $p)))
           ${visitReachable}
-          (local.set $p (i32.add (local.get $p) (local.get $step)))
-          (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))`;
+          (local.set $p (i32.sub (local.get $p) (i32.const 4)))
+          (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+        (br $noItems))
+      (loop $item
+        (local.set $x (i32.load (local.get $p)))
+        ${visitReachable}
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))`;
 
 /** A reachable object stays on $base: its prev link restored, no longer collecting, its generation the survivors'. */
 const survive = `
     (i32.store offset=${PREV} (local.get $a) (local.get $prev))
     (i32.store offset=${FLAGS} (local.get $a)
       (i32.or (i32.and (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${~(GC_COLLECTING | GC_GEN_MASK)})) (local.get $survivorTag)))`;
+
+/**
+ * One walk of subtractRefs over $base, from $g: with `update` (maxTag != 0),
+ * update_refs fused in (gc_refs += ob_refcnt, marked collecting); without,
+ * subtract_refs alone. The objects of a kind the kernel does not know leave
+ * the inner loop for the outer one, which calls out: a call in the inner
+ * loop would make the compiler keep every value live across it in memory
+ * rather than in registers.
+ */
+const subtractWalk = (update: boolean): string => `
+    (block $done (loop $outer
+      (block $special (loop $next
+        (br_if $done (i32.eq (local.get $g) (local.get $base)))
+        (local.set $examined (i32.add (local.get $examined) (i32.const 1)))
+        (local.set $a (i32.shl (local.get $g) (i32.const 2)))
+        ${
+          update
+            ? `(local.set $flags (i32.load offset=${FLAGS} (local.get $a)))
+        (if (i32.and (local.get $flags) (i32.const ${GC_COLLECTING}))
+          (then (i32.store offset=${REFS} (local.get $a) (i32.add (i32.load offset=${REFS} (local.get $a)) (i32.load offset=${REFCNT} (local.get $a)))))
+          (else
+            (i32.store offset=${REFS} (local.get $a) (i32.load offset=${REFCNT} (local.get $a)))
+            (i32.store offset=${FLAGS} (local.get $a) (i32.or (local.get $flags) (i32.const ${GC_COLLECTING})))))`
+            : ''
+        }
+        (local.set $type (i32.load offset=${TYPE} (local.get $a)))
+        ;; the decrements commute: every kind's references are walked first to last
+        (block $noItems
+          (block $walk ${countAndFirst('(br $special)', 'walk', '$walk', '$walk')})
+          (loop $item
+            (local.set $x (i32.load (local.get $p)))
+            ${visitDecref}
+            (local.set $p (i32.add (local.get $p) (i32.const 4)))
+            (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+        (local.set $g ${word('(local.get $g)')})
+        (br $next)))
+      ;; the model's tp_traverse
+      (local.set $visited (i32.add (local.get $visited) (call $subtractOther ${handle} (local.get $maxTag))))
+      (local.set $g ${word('(local.get $g)')})
+      (br $outer)))`;
 
 const SOURCE = `
 (module
@@ -191,40 +256,13 @@ const SOURCE = `
   (import "model" "maybeUntrackTuple" (func $maybeUntrackTuple (param i32)))
   (import "model" "settleDict" (func $settleDict (param i32)))
 
-  ;; Collector.subtractRefs: returns the objects examined. The objects of a kind the kernel does not
-  ;; know leave the inner loop for the outer one, which calls out: a call in the inner loop would make
-  ;; the compiler keep every value live across it in memory rather than in registers.
+  ;; Collector.subtractRefs: returns the objects examined.
   (func (export "subtractRefs") (param $base i32) (param $maxTag i32) (param $tables i32) (result i32)
     ${locals} (local $flags i32) (local $examined i32)
     (local.set $g ${word('(local.get $base)')})
-    (block $done (loop $outer
-      (block $special (loop $next
-        (br_if $done (i32.eq (local.get $g) (local.get $base)))
-        (local.set $examined (i32.add (local.get $examined) (i32.const 1)))
-        (local.set $a (i32.shl (local.get $g) (i32.const 2)))
-        (if (local.get $maxTag)
-          (then
-            (local.set $flags (i32.load offset=${FLAGS} (local.get $a)))
-            (if (i32.and (local.get $flags) (i32.const ${GC_COLLECTING}))
-              (then (i32.store offset=${REFS} (local.get $a) (i32.add (i32.load offset=${REFS} (local.get $a)) (i32.load offset=${REFCNT} (local.get $a)))))
-              (else
-                (i32.store offset=${REFS} (local.get $a) (i32.load offset=${REFCNT} (local.get $a)))
-                (i32.store offset=${FLAGS} (local.get $a) (i32.or (local.get $flags) (i32.const ${GC_COLLECTING})))))))
-        (local.set $type (i32.load offset=${TYPE} (local.get $a)))
-        ${countAndFirst('(br $special)')}
-        (if (local.get $n)
-          (then
-            (loop $item
-              (local.set $x ${word('(local.get $p)')})
-              ${visitDecref}
-              (local.set $p (i32.add (local.get $p) (i32.const 1)))
-              (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))))
-        (local.set $g ${word('(local.get $g)')})
-        (br $next)))
-      ;; the model's tp_traverse
-      (local.set $visited (i32.add (local.get $visited) (call $subtractOther (local.get $h) (local.get $maxTag))))
-      (local.set $g ${word('(local.get $g)')})
-      (br $outer)))
+    (if (local.get $maxTag)
+      (then ${subtractWalk(true)})
+      (else ${subtractWalk(false)}))
     (i32.store offset=${VISITED_OUT} (local.get $tables) (local.get $visited))
     (local.get $examined))
 
@@ -234,15 +272,13 @@ const SOURCE = `
   (func (export "moveUnreachable")
     (param $base i32) (param $unreachable i32) (param $untrackTuples i32) (param $untrackDicts i32)
     (param $survivorTag i32) (param $tupleType i32) (param $dictType i32) (param $tables i32)
-    ${locals} (local $prev i32) (local $baseAddr i32) (local $ua i32) (local $last i32) (local $survivors i32)
-    (local $ra i32) (local $rprev i32) (local $rnext i32) (local $step i32)
-    (local.set $baseAddr (i32.shl (local.get $base) (i32.const 2)))
-    (local.set $ua (i32.shl (local.get $unreachable) (i32.const 2)))
+    ${locals} (local $prev i32) (local $last i32)
+    (local $r i32) (local $rprev i32) (local $rnext i32)
     ;; gc_list_init(unreachable)
-    (i32.store offset=${NEXT} (local.get $ua) (local.get $unreachable))
-    (i32.store offset=${PREV} (local.get $ua) (local.get $unreachable))
+    (i32.store offset=${NEXT} (i32.shl (local.get $unreachable) (i32.const 2)) (local.get $unreachable))
+    (i32.store offset=${PREV} (i32.shl (local.get $unreachable) (i32.const 2)) (local.get $unreachable))
     (local.set $prev (local.get $base))
-    (local.set $g (i32.load offset=${NEXT} (local.get $baseAddr)))
+    (local.set $g ${word('(local.get $base)')})
     (block $done (loop $outer
       (block $special (loop $next
         (br_if $done (i32.eq (local.get $g) (local.get $base)))
@@ -250,45 +286,39 @@ const SOURCE = `
         (if (i32.load offset=${REFS} (local.get $a))
           (then
             (local.set $type (i32.load offset=${TYPE} (local.get $a)))
-            (br_if $special (i32.eq (local.get $type) (local.get $tupleType)))
-            (br_if $special (i32.eq (local.get $type) (local.get $dictType)))
-            ${countAndFirst('(br $special)')}
-            ${walkReachable}
+            ${reachableReferents('(br $special)', '$special')}
             ${survive}
-            (local.set $survivors (i32.add (local.get $survivors) (i32.const 1)))
             (local.set $prev (local.get $g)))
           (else
             ;; tentatively unreachable: unlink from base (prev->next), append to unreachable
             (i32.store offset=${NEXT} (i32.shl (local.get $prev) (i32.const 2)) (i32.load offset=${NEXT} (local.get $a)))
-            (local.set $last (i32.load offset=${PREV} (local.get $ua)))
+            (local.set $last (i32.load offset=${PREV} (i32.shl (local.get $unreachable) (i32.const 2))))
             (i32.store offset=${NEXT} (i32.shl (local.get $last) (i32.const 2)) (local.get $g))
             (i32.store offset=${PREV} (local.get $a) (local.get $last))
             (i32.store offset=${NEXT} (local.get $a) (local.get $unreachable))
-            (i32.store offset=${PREV} (local.get $ua) (local.get $g))
+            (i32.store offset=${PREV} (i32.shl (local.get $unreachable) (i32.const 2)) (local.get $g))
             (i32.store offset=${FLAGS} (local.get $a) (i32.or (i32.load offset=${FLAGS} (local.get $a)) (i32.const ${GC_UNREACHABLE})))))
         (local.set $g ${word('(local.get $prev)')})
         (br $next)))
       ;; a reachable tuple or dict, or an object of a kind the kernel does not know
-      ${countAndFirst('(local.set $visited (i32.add (local.get $visited) (call $reachableOther (local.get $h) (local.get $base))))')}
-      ${walkReachable}
+      (local.set $type (i32.load offset=${TYPE} (local.get $a)))
+      ${reachableReferents(`(local.set $visited (i32.add (local.get $visited) (call $reachableOther ${handle} (local.get $base)))) (br $noItems)`, 'walk')}
       ${survive}
       (block $settled
         (if (i32.eq (local.get $type) (local.get $tupleType))
           (then
             (if (local.get $untrackTuples)
               (then
-                (call $maybeUntrackTuple (local.get $h))
+                (call $maybeUntrackTuple ${handle})
                 ;; untracked: unlinked after prev, whose next is now g's old next
                 (br_if $settled (i32.eqz (i32.load offset=${NEXT} (local.get $a))))))))
         (if (i32.eq (local.get $type) (local.get $dictType))
-          (then (if (local.get $untrackDicts) (then (call $settleDict (local.get $h))))))
-        (local.set $survivors (i32.add (local.get $survivors) (i32.const 1)))
+          (then (if (local.get $untrackDicts) (then (call $settleDict ${handle})))))
         (local.set $prev (local.get $g)))
       (local.set $g ${word('(local.get $prev)')})
       (br $outer)))
-    (i32.store offset=${PREV} (local.get $baseAddr) (local.get $prev))
-    (i32.store offset=${VISITED_OUT} (local.get $tables) (local.get $visited))
-    (i32.store offset=${SURVIVORS_OUT} (local.get $tables) (local.get $survivors)))
+    (i32.store offset=${PREV} (i32.shl (local.get $base) (i32.const 2)) (local.get $prev))
+    (i32.store offset=${VISITED_OUT} (local.get $tables) (local.get $visited)))
 )`;
 
 /** What the kernel asks of the collector (see the imports above). */
@@ -337,7 +367,7 @@ export function instantiatePasses(memory: WebAssembly.Memory, imports: PassImpor
 }
 
 /** The annex offsets of the GC types table and of the results (byte offsets from the annex's start). */
-export const ANNEX_OFFSETS = { GC_TYPES, VISITED_OUT, SURVIVORS_OUT } as const;
+export const ANNEX_OFFSETS = { GC_TYPES, VISITED_OUT } as const;
 
 /** The kernel's type tables (GcObjectModel's), by type id. */
 export interface CollectorTables {

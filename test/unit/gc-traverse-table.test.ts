@@ -5,7 +5,7 @@
  * references, in the same order, and count the same visits.
  */
 import { describe, expect, it } from 'vitest';
-import { TRAVERSE_ARRAY, TRAVERSE_CALL, TRAVERSE_INLINE, TRAVERSE_VALUES } from '../../src/gc/collector.js';
+import { TRAVERSE_ARRAY, TRAVERSE_CALL, TRAVERSE_INLINE, TRAVERSE_KIND_MASK, TRAVERSE_VALUES } from '../../src/gc/collector.js';
 import { Python, type Ref } from '../../src/objects/api.js';
 
 /** What the collector reads from the table: the references (non-NULL) and the visit count. */
@@ -13,7 +13,7 @@ function fromTable(py: Python, h: Ref): { refs: number[]; visited: number } | nu
   const space = py.space;
   const m = space.mem;
   const type = m[h + 1];
-  const how = space.traverseKinds[type];
+  const how = space.traverseKinds[type] & TRAVERSE_KIND_MASK;
   if (how === TRAVERSE_CALL) return null;
   const refs: number[] = [];
   if (how === TRAVERSE_INLINE || how === TRAVERSE_ARRAY) {
