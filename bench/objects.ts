@@ -182,7 +182,7 @@ function opsBatch(py: Python, s: OpsMixSetup): void {
   const { newP, abc, a, b, c } = s;
   for (let i = 0; i < BATCH; i++) py.del(py.newWith(newP, a, b, c));
   for (let i = 0; i < BATCH; i++) py.del(py.tuple(a, b, c));
-  for (let i = 0; i < BATCH; i++) py.del(py.list([a, b, c]));
+  for (let i = 0; i < BATCH; i++) py.del(py.list(a, b, c));
   for (let i = 0; i < BATCH; i++) py.del(py.dictWith(abc, a, b, c));
 }
 
@@ -231,7 +231,7 @@ function measureOpsMix(): OpsResult {
     const ops: [keyof OpsResult['nsAlone'], () => void][] = [
       ['instance', () => py.del(py.newWith(newP, a, b, c))],
       ['tuple', () => py.del(py.tuple(a, b, c))],
-      ['list', () => py.del(py.list([a, b, c]))],
+      ['list', () => py.del(py.list(a, b, c))],
       ['dict', () => py.del(py.dictWith(abc, a, b, c))],
     ];
     const nsAlone = { instance: 0, tuple: 0, list: 0, dict: 0 };

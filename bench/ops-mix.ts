@@ -43,7 +43,7 @@ export function prepareOpsMix(py: Python, P: number): OpsMixSetup {
   const setup: OpsMixSetup = { newP: py.constructorCall(P, ['a', 'b', 'c']), abc: py.constKeys(['a', 'b', 'c']), a, b, c };
   const kept = py.list();
   for (let i = 0; i < KEPT; i++) {
-    for (const x of [py.newWith(setup.newP, a, b, c), py.tuple(a, b, c), py.list([a, b, c]), py.dictWith(setup.abc, a, b, c)]) {
+    for (const x of [py.newWith(setup.newP, a, b, c), py.tuple(a, b, c), py.list(a, b, c), py.dictWith(setup.abc, a, b, c)]) {
       py.append(kept, x);
       py.del(x);
     }
@@ -57,7 +57,7 @@ export function opsMix(py: Python, s: OpsMixSetup, n: number): void {
   for (let i = 0; i < n; i++) {
     py.del(py.newWith(newP, a, b, c));
     py.del(py.tuple(a, b, c));
-    py.del(py.list([a, b, c]));
+    py.del(py.list(a, b, c));
     py.del(py.dictWith(abc, a, b, c));
   }
 }

@@ -115,10 +115,10 @@ const MODELLED_MMAP_AREA_BYTES = 2 ** 46;
 /**
  * Bytes past the simulated heap, in the same memory, for the layers above it
  * to share with compiled code: the collector's type tables
- * (src/gc/wasm-passes.ts). They are the simulator's, not the process's: no
- * figure counts them.
+ * (src/gc/wasm-passes.ts) and the object kernel's (src/objects/wasm-kernel.ts).
+ * They are the simulator's, not the process's: no figure counts them.
  */
-export const HEAP_ANNEX_BYTES = 65536;
+export const HEAP_ANNEX_BYTES = 2 * 65536;
 /** A WebAssembly memory grows in pages of 64 KiB, to at most 65536 of them (4 GiB). */
 const WASM_PAGE_BYTES = 65536;
 const WASM_MAX_PAGES = 65536;

@@ -58,7 +58,6 @@ import * as resource from './types/resource.js';
 import * as set from './types/set.js';
 import * as str from './types/str.js';
 import * as tuple from './types/tuple.js';
-import { at } from './types/tuple.js';
 import * as weakref from './types/weakref.js';
 import { OBJECT_PROFILES, objectVersion } from './version.js';
 import { KERNEL_MAX_ATTRIBUTES, KERNEL_MAX_DISPLAY, KERNEL_MAX_ITEMS } from './wasm-kernel.js';
@@ -277,7 +276,8 @@ export class Python {
     // Dropping the newest local (a statement's result, POP_TOP) is the common case.
     if (top >= base && this.locals[top] === x) {
       this.sp = top;
-      this.space.decref(x);
+      // In the kernel: the object most likely dies, and its tp_dealloc is there.
+      this.space.kernel.decref(x);
       return;
     }
     for (let i = top; i >= base; i--) {
@@ -405,22 +405,17 @@ export class Python {
     const n = arguments.length;
     // eslint-disable-next-line prefer-rest-params
     if (n > KERNEL_MAX_ITEMS) return this.tupleOf(Array.from(arguments as ArrayLike<Ref>));
+    if (n === 0) {
+      this.elapsedNs += this.costs.tupleNewBase;
+      return this.own(tuple.newTuple(this.space, 0));
+    }
+    // The kernel checks the items (isLive's test) before it allocates.
+    const kernel = this.space.kernel;
+    const h =
+      n <= 4 ? kernel.tupleNewChecked4(n, v0!, v1 ?? 0, v2 ?? 0, v3 ?? 0) : kernel.tupleNewChecked(n, v0!, v1!, v2!, v3!, v4!, v5 ?? 0, v6 ?? 0, v7 ?? 0);
+    if (h === 0) throw this.refusedItem('tuple item', n, v0, v1, v2, v3, v4, v5, v6, v7);
     this.elapsedNs += this.costs.tupleNewBase + this.costs.tupleNewPerItem * n;
-    if (n === 0) return this.own(tuple.newTuple(this.space, 0));
-    const what = 'tuple item';
-    return this.own(
-      this.space.kernel.tupleNew(
-        n,
-        this.check(v0!, what),
-        this.item(1, n, v1, what),
-        this.item(2, n, v2, what),
-        this.item(3, n, v3, what),
-        this.item(4, n, v4, what),
-        this.item(5, n, v5, what),
-        this.item(6, n, v6, what),
-        this.item(7, n, v7, what),
-      ),
-    );
+    return this.own(h);
   }
 
   /** A tuple of more items than tuple() takes as parameters. */
@@ -431,13 +426,37 @@ export class Python {
     return this.own(tuple.fromItems(this.space, items));
   }
 
-  /** Parameter i of a call with n: checked when passed, else 0. */
-  private item(i: number, n: number, v: Ref | undefined, what: string): Ref {
-    return i < n ? this.check(v!, what) : 0;
+  /** The error for the first of a call's n items that is not a live object. */
+  private refusedItem(what: string, n: number, ...items: (Ref | undefined)[]): PyheapError {
+    let i = 0;
+    while (i < n - 1 && this.isLive(items[i]!)) i++;
+    return this.notLive(what, items[i]!);
   }
 
-  /** `[a, b, c]` (BUILD_LIST). */
-  list(items: readonly Ref[] = []): Ref {
+  /**
+   * `[a, b, c]` (BUILD_LIST): the items as an array, or as parameters, as
+   * tuple() takes them (up to eight make no JavaScript array per call).
+   */
+  list(items?: readonly Ref[]): Ref;
+  list(...items: Ref[]): Ref;
+  list(v0?: Ref | readonly Ref[], v1?: Ref, v2?: Ref, v3?: Ref, v4?: Ref, v5?: Ref, v6?: Ref, v7?: Ref): Ref {
+    if (typeof v0 === 'object') return this.listOf(v0);
+    const n = arguments.length;
+    // eslint-disable-next-line prefer-rest-params
+    if (n > KERNEL_MAX_ITEMS) return this.listOf(Array.from(arguments as ArrayLike<Ref>));
+    // The kernel checks the items (isLive's test) before it allocates.
+    const kernel = this.space.kernel;
+    const h =
+      n <= 4
+        ? kernel.listNewChecked4(n, v0 ?? 0, v1 ?? 0, v2 ?? 0, v3 ?? 0)
+        : kernel.listNewChecked(n, v0 as Ref, v1!, v2!, v3!, v4!, v5 ?? 0, v6 ?? 0, v7 ?? 0);
+    if (h === 0) throw this.refusedItem('list item', n, v0, v1, v2, v3, v4, v5, v6, v7);
+    this.elapsedNs += this.costs.listNew + this.costs.listAppend * n;
+    return this.own(h);
+  }
+
+  /** A list of the array's items. */
+  private listOf(items: readonly Ref[]): Ref {
     const n = items.length;
     for (let i = 0; i < n; i++) this.check(items[i], 'list item');
     this.elapsedNs += this.costs.listNew + this.costs.listAppend * n;
@@ -490,38 +509,25 @@ export class Python {
     const handles = keys.handles;
     const resolved = n > 0 && handles[0] !== 0;
     if (n > 0 && !resolved) for (let i = 0; i < n; i++) handles[i] = space.identifier(keys.names[i]);
-    const values = this.preparedValues('dictWith', 'keys', n, v0, v1, v2, v3, v4, v5, v6, v7);
-    this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
+    if (arguments.length - 1 !== n) throw this.preparedCountError('dictWith', 'keys', n, arguments.length - 1);
     let d: Ref;
-    if (resolved && keys.distinct && n <= KERNEL_MAX_DISPLAY && !space.legacyDicts) {
-      const s = keys.hashes;
-      d = space.kernel.dictFromConstKeys(
-        n,
-        handles[0],
-        at(handles, 1, n),
-        at(handles, 2, n),
-        at(handles, 3, n),
-        at(handles, 4, n),
-        s[0],
-        at(s, 1, n),
-        at(s, 2, n),
-        at(s, 3, n),
-        at(s, 4, n),
-        values[0],
-        values[1],
-        values[2],
-        values[3],
-        values[4],
-      );
+    // The keys' set in the annex, made at the second call (the first hashes the keys); 0: none.
+    const set = resolved && keys.distinct && n <= KERNEL_MAX_DISPLAY && !space.legacyDicts ? (keys.kernelSet ??= space.constKeySet(handles, keys.hashes, n)) : 0;
+    if (set !== 0) {
+      d = space.kernel.dictFromConstKeys(n, set, v0 ?? 0, v1 ?? 0, v2 ?? 0, v3 ?? 0, v4 ?? 0);
+      // The kernel checks the values (isLive's test) before it allocates.
+      if (d === 0) throw this.refusedItem('dictWith() value', n, v0, v1, v2, v3, v4);
     } else {
+      const values = this.preparedValues('dictWith', n, v0, v1, v2, v3, v4, v5, v6, v7);
       // Identifier strs: an all-str table, as dict() finds them. The first call
       // goes the general way, which hashes the keys (as the compiler does
       // constants') for the calls after it.
       d = dict.newPresized(space, n, true);
       for (let i = 0; i < n; i++) dict.setItem(space, d, handles[i], values[i]);
       for (let i = 0; i < n; i++) keys.hashes[i] = space.hash(handles[i]);
+      this.spareValues = values;
     }
-    this.spareValues = values;
+    this.elapsedNs += this.costs.dictNew + this.costs.dictSetitemNewKey * n;
     return this.own(d);
   }
 
@@ -772,21 +778,24 @@ export class Python {
   newWith(site: ConstructorCall, v0?: Ref, v1?: Ref, v2?: Ref, v3?: Ref, v4?: Ref, v5?: Ref, v6?: Ref, v7?: Ref): Ref {
     const n = site.names.length;
     if (site.owner !== this) throw this.misuse('newWith(): the call site was prepared by another Python');
-    const values = this.preparedValues('newWith', 'attributes', n, v0, v1, v2, v3, v4, v5, v6, v7);
+    if (arguments.length - 1 !== n) throw this.preparedCountError('newWith', 'attributes', n, arguments.length - 1);
     const cls = site.cls;
     const space = this.space;
-    const kind = space.types.kind[cls];
-    this.elapsedNs += kind === K_SLOTS ? this.costs.instanceSlotsNew : this.costs.instanceNew;
+    const cost = space.types.kind[cls] === K_SLOTS ? this.costs.instanceSlotsNew : this.costs.instanceNew;
+    const keys = space.types.cachedKeys[cls];
+    if (n > 0 && site.packedIndexes >= 0 && keys !== 0) {
+      // Every store's index is known and the class's keys are made: the kernel does it all,
+      // once it has checked the values (isLive's test).
+      const h = space.kernel.instanceNew(cls, space.types.basicSizeBytes[cls], keys, n, site.packedIndexes, v0 ?? 0, v1 ?? 0, v2 ?? 0, v3 ?? 0);
+      if (h === 0) throw this.refusedItem('newWith() value', n, v0, v1, v2, v3);
+      this.elapsedNs += cost;
+      return this.own(h);
+    }
+    const values = this.preparedValues('newWith', n, v0, v1, v2, v3, v4, v5, v6, v7);
+    this.elapsedNs += cost;
     if (n === 0) {
       this.spareValues = values;
       return this.own(instance.newInstance(space, cls));
-    }
-    const keys = space.types.cachedKeys[cls];
-    if (site.packedIndexes >= 0 && keys !== 0) {
-      // Every store's index is known and the class's keys are made: the kernel does it all.
-      const h = space.kernel.instanceNew(cls, space.types.basicSizeBytes[cls], keys, n, site.packedIndexes, values[0], values[1], values[2], values[3]);
-      this.spareValues = values;
-      return this.own(h);
     }
     const args = this.argsTuple(values, n);
     const h = this.own(instance.newInstance(space, cls));
@@ -816,24 +825,12 @@ export class Python {
   }
 
   /**
-   * The values of a prepared call, live objects, n of them, in a buffer taken
-   * from `spareValues` for the call (a collection the call triggers may run
-   * a finalizer that makes a call of its own); the caller puts it back.
-   * Arguments rather than an array: a call makes no JavaScript garbage.
+   * A prepared call's n values (the count already checked), live objects, in
+   * a buffer taken from `spareValues` for the call (a collection the call
+   * triggers may run a finalizer that makes a call of its own); the caller
+   * puts it back. For the calls the kernel does not make whole.
    */
-  private preparedValues(
-    method: string,
-    what: string,
-    n: number,
-    v0?: Ref,
-    v1?: Ref,
-    v2?: Ref,
-    v3?: Ref,
-    v4?: Ref,
-    v5?: Ref,
-    v6?: Ref,
-    v7?: Ref,
-  ): Int32Array {
+  private preparedValues(method: string, n: number, v0?: Ref, v1?: Ref, v2?: Ref, v3?: Ref, v4?: Ref, v5?: Ref, v6?: Ref, v7?: Ref): Int32Array {
     let values = this.spareValues;
     this.spareValues = null;
     if (values === null || values.length < MAX_PREPARED_VALUES) values = new Int32Array(MAX_PREPARED_VALUES);
@@ -845,25 +842,18 @@ export class Python {
     values[5] = v5 ?? 0;
     values[6] = v6 ?? 0;
     values[7] = v7 ?? 0;
-    // n live values and none after them, tested in one pass (a live handle is
-    // never 0); preparedValuesError finds what is wrong otherwise.
-    let valid = n === MAX_PREPARED_VALUES || values[n] === 0;
-    for (let i = 0; i < n && valid; i++) valid = this.isLive(values[i]);
-    if (!valid) throw this.preparedValuesError(method, what, n, values);
+    for (let i = 0; i < n; i++) {
+      if (!this.isLive(values[i])) {
+        this.spareValues = values;
+        throw this.notLive(`${method}() value`, values[i]);
+      }
+    }
     return values;
   }
 
-  /** Why preparedValues() refused its values: too few or too many, else the first that is not live. */
-  private preparedValuesError(method: string, what: string, n: number, values: Int32Array): PyheapError {
-    let given = 0;
-    while (given < MAX_PREPARED_VALUES && values[given] !== 0) given++;
-    if (given !== n) {
-      this.spareValues = values;
-      return this.misuse(`${method}(): ${n} ${what}, ${given} values`);
-    }
-    let i = 0;
-    while (this.isLive(values[i])) i++;
-    return this.notLive(`${method}() value`, values[i]);
+  /** A prepared call given another number of values than its names. */
+  private preparedCountError(method: string, what: string, n: number, given: number): PyheapError {
+    return this.misuse(`${method}(): ${n} ${what}, ${given} values`);
   }
 
   getattr(obj: Ref, name: string): Ref {
@@ -1178,6 +1168,8 @@ export class ConstKeys {
   readonly hashes: Int32Array;
   /** No key repeats (`{'a': 1, 'a': 2}` keeps one entry, the general way). */
   readonly distinct: boolean;
+  /** The keys' set in the owner's annex (ObjectSpace.constKeySet), once made: its byte address, 0 if there was no room. */
+  kernelSet: number | undefined = undefined;
 
   constructor(owner: Python, names: readonly string[]) {
     this.owner = owner;

@@ -55,7 +55,7 @@ import * as tuple from './types/tuple.js';
 import * as weakref from './types/weakref.js';
 import type { ObjectVersion } from './version.js';
 import * as kernelModule from './wasm-kernel.js';
-import { instantiateKernel, kernelAnnex, type ObjectKernel } from './wasm-kernel.js';
+import { CONST_KEY_SET_WORDS, instantiateKernel, KERNEL_MAX_DISPLAY, kernelAnnex, MAX_CONST_KEY_SETS, type ObjectKernel } from './wasm-kernel.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
@@ -141,6 +141,9 @@ export class ObjectSpace implements GcObjectModel {
   private readonly counters: Float64Array;
   /** The kernel's HOOKS word: what it reports back (tracing, copy-on-write). */
   private readonly hooks: Int32Array;
+  /** The annex's sets of dict display keys (wasm-kernel.ts CONST_KEY_SETS), and how many are taken. */
+  private readonly constKeySets: Int32Array;
+  private constKeySetsUsed = 0;
   /** ResourceWarnings: files and sockets finalized while still open. */
   resourceWarnings = 0;
   private readonly identifiers = new Map<string, number>();
@@ -190,8 +193,9 @@ export class ObjectSpace implements GcObjectModel {
     for (const table of [...Object.values(tables), ...Object.values(annex)]) table.fill(0);
     this.counters = annex.counters;
     this.hooks = annex.hooks;
+    this.constKeySets = annex.constKeySets;
     this.types = new TypeTable(
-      { gc: tables.gcTypes, kind: annex.kinds, flags: annex.flags, weaklistOffset: annex.weaklistOffsets, cachedKeys: annex.cachedKeys },
+      { gc: tables.gcTypes, kind: annex.kinds, flags: annex.flags, weaklistOffset: annex.weaklistOffsets, cachedKeys: annex.cachedKeys, known: annex.known },
       version,
     );
     this.gcTypes = tables.gcTypes;
@@ -225,6 +229,9 @@ export class ObjectSpace implements GcObjectModel {
         emptyKeys: this.emptyKeys,
         legacyDicts: this.legacyDicts ? 1 : 0,
         keysHeaderBytes: version.keysHeaderBytes,
+        // The API's handle check (api.ts isLive): past the static area's start, below the heap's last word.
+        handleStart: b,
+        handleSpan: this.mem.length - 1 - b,
       },
       {
         mallocSlow: (nbytes) => this.objectMalloc(nbytes),
@@ -505,6 +512,22 @@ export class ObjectSpace implements GcObjectModel {
   incref(h: number): void {
     this.mem[h]++;
     if (this.cow !== null) this.cow.touch(h);
+  }
+
+  /**
+   * A set in the annex holding n (at most KERNEL_MAX_DISPLAY) identifier keys
+   * and their hashes, which the kernel's dictFromConstKeys reads: its byte
+   * address, or 0 once every set is taken.
+   */
+  constKeySet(handles: Int32Array, hashes: Int32Array, n: number): number {
+    if (this.constKeySetsUsed === MAX_CONST_KEY_SETS) return 0;
+    const base = this.constKeySetsUsed++ * CONST_KEY_SET_WORDS;
+    const sets = this.constKeySets;
+    for (let i = 0; i < n; i++) {
+      sets[base + i] = handles[i];
+      sets[base + KERNEL_MAX_DISPLAY + i] = hashes[i];
+    }
+    return sets.byteOffset + 4 * base;
   }
 
   decref(h: number): void {

@@ -97,6 +97,7 @@ export interface TypeTableStorage {
   flags: Uint8Array;
   weaklistOffset: Int8Array;
   cachedKeys: Int32Array;
+  known: Uint8Array;
 }
 
 export class TypeTable {
@@ -114,8 +115,8 @@ export class TypeTable {
   readonly basicSizeBytes = new Int32Array(MAX_TYPES);
   /** ht_cached_keys: the shared keys object of a `__dict__` class's instance dicts, or 0 (3.8/3.9: none any more; a kernel table too). */
   readonly cachedKeys: Int32Array;
-  /** 1 for every type id in use (built-in or defined): what the API's handle check reads. */
-  readonly known = new Uint8Array(MAX_TYPES);
+  /** 1 for every type id in use (built-in or defined): what the API's handle check reads (a kernel table too). */
+  readonly known: Uint8Array;
   readonly names: string[] = [];
   readonly classes: (ClassInfo | null)[] = [];
   private nextClassId = FIRST_CLASS;
@@ -137,6 +138,7 @@ export class TypeTable {
     this.flags = tables.flags;
     this.weaklistOffset = tables.weaklistOffset;
     this.cachedKeys = tables.cachedKeys;
+    this.known = tables.known;
     this.inlineValues = version.inlineValues;
     // (id, kind, flags, tp_basicsize (variable-size types: without items), weaklist offset, name)
     this.builtin(T_NONE, K_STATIC, 0, 16, 0, 'NoneType');

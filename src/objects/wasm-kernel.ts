@@ -90,7 +90,18 @@ const COUNTERS = CACHED_KEYS + 4 * MAX_TYPES;
 const ALLOCATIONS = COUNTERS;
 const DEALLOCATIONS = COUNTERS + 8;
 const HOOKS = COUNTERS + 16;
-export const KERNEL_ANNEX_END = HOOKS + 4;
+/** One byte per type id: non-zero for the types the object model defined (TypeTable.known). */
+const KNOWN = HOOKS + 4;
+/**
+ * The constant keys of dict displays (api.ts ConstKeys), KERNEL_MAX_DISPLAY
+ * identifier handles then their hashes per set, so that dictFromConstKeys
+ * reads them rather than take them as parameters.
+ */
+const CONST_KEY_SETS = KNOWN + MAX_TYPES;
+/** Words of one set; sets the annex holds (a display past them is built the general way). */
+export const CONST_KEY_SET_WORDS = 2 * KERNEL_MAX_DISPLAY;
+export const MAX_CONST_KEY_SETS = 1024;
+export const KERNEL_ANNEX_END = CONST_KEY_SETS + 4 * CONST_KEY_SET_WORDS * MAX_CONST_KEY_SETS;
 
 /** HOOKS bits. */
 export const HOOK_ALLOCATOR = 1;
@@ -297,6 +308,32 @@ const xdecref = (x: string): string => `
         (if (i32.eqz (local.get $dc)) (then (call $dealloc (local.get $${x}))))))`;
 
 const items = Array.from({ length: KERNEL_MAX_ITEMS }, (_, i) => `(param $v${i} i32)`).join(' ');
+const items4 = Array.from({ length: 4 }, (_, i) => `(param $v${i} i32)`).join(' ');
+
+/**
+ * Branches to $refused unless the handle x is a live object, as the API's
+ * isLive (api.ts) tests what a caller hands it: a handle past the static
+ * area and inside the heap, a positive refcount, a type the model defined.
+ */
+const refuseUnlessLive = (x: string): string => `
+        (br_if $refused (i32.ge_u (i32.sub ${x} (global.get $handleStart)) (global.get $handleSpan)))
+        (br_if $refused (i32.le_s (i32.load ${w(x)}) (i32.const 0)))
+        (local.set $t (i32.load offset=${TYPE} ${w(x)}))
+        (br_if $refused (i32.ge_u (local.get $t) (i32.const ${MAX_TYPES})))
+        (br_if $refused (i32.eqz (i32.load8_u offset=${KNOWN} (i32.add (global.get $annex) (local.get $t)))))`;
+
+/**
+ * The API's calls: returns 0 (nothing allocated, nothing changed) unless the
+ * first $n of the `count` parameters $v0.. are live objects; the API then
+ * says which is not (needs a local $t).
+ */
+const refuseUnlessAllLive = (count: number): string => `
+    (block $live
+      (block $refused
+        ${Array.from({ length: count }, (_, i) => `(br_if $live (i32.le_u (local.get $n) (i32.const ${i})))${refuseUnlessLive(`(local.get $v${i})`)}`).join('\n        ')}
+        (br $live))
+      (return (i32.const 0)))`;
+
 /** Stores v0..v(n-1) at the words from `$a` (a byte address), each with a new reference. */
 const storeItems = (count = KERNEL_MAX_ITEMS): string =>
   Array.from(
@@ -430,7 +467,58 @@ const storeInline = (i: number): string => `
             (i32.store8 (i32.sub (local.get $a) (local.get $order)) (local.get $slot))
             (i32.store8 (local.get $a) (local.get $order))))))`;
 
-const displayParams = ['k', 's', 'v'].flatMap((p) => Array.from({ length: KERNEL_MAX_DISPLAY }, (_, i) => `(param $${p}${i} i32)`)).join(' ');
+const displayValues = Array.from({ length: KERNEL_MAX_DISPLAY }, (_, i) => `(param $v${i} i32)`).join(' ');
+const displayKeys = ['k', 's'].flatMap((p) => Array.from({ length: KERNEL_MAX_DISPLAY }, (_, i) => `(local $${p}${i} i32)`)).join(' ');
+/** The set's keys and hashes (CONST_KEY_SETS) into $k0.. and $s0... */
+const loadDisplayKeys = ['k', 's']
+  .flatMap((p, half) => Array.from({ length: KERNEL_MAX_DISPLAY }, (_, i) => `(local.set $${p}${i} (i32.load offset=${4 * (half * KERNEL_MAX_DISPLAY + i)} (local.get $set)))`))
+  .join('\n    ');
+
+/** tp_dealloc by the object's kind ($h; needs a local $kind), counted: the kernel's kinds here, the others in JavaScript. */
+const deallocCounted = `
+    ${counter(DEALLOCATIONS)}
+    (local.set $kind (i32.load8_u offset=${KINDS} (i32.add (global.get $annex) (i32.load offset=${TYPE} ${w(get('h'))}))))
+    (if (i32.eq (local.get $kind) (i32.const ${K_TUPLE})) (then (call $tupleDealloc (local.get $h)) (return)))
+    (if (i32.eq (local.get $kind) (i32.const ${K_LIST})) (then (call $listDealloc (local.get $h)) (return)))
+    (if (i32.eq (local.get $kind) (i32.const ${K_DICT})) (then (call $dictDealloc (local.get $h)) (return)))
+    (if (i32.eq (local.get $kind) (i32.const ${K_INSTANCE})) (then (call $instanceDealloc (local.get $h)) (return)))
+    (call $deallocKind (local.get $h))`;
+
+/** BUILD_TUPLE (_PyTuple_FromArraySteal) of $n (1..8) items $v0..: new references taken, then tracked. */
+const TUPLE_NEW_LOCALS = `(local $h i32) (local $head i32) (local $a i32) ${SCRATCH}`;
+const tupleNewBody = (count: number): string => `
+    ${tupleAlloc()}
+    (local.set $a (i32.add ${w(get('h'))} (i32.const ${TUPLE_ITEMS})))
+    ${storeItems(count)}
+    ${track(get('h'))}
+    (local.get $h)`;
+
+/**
+ * BUILD_LIST (_PyList_FromArraySteal) of $n (0..8) items $v0..: PyList_New(n) -- its
+ * item array PyMem_Calloc'd, the list tracked -- then the items, new references taken.
+ */
+const LIST_NEW_LOCALS = `(local $h i32) (local $array i32) (local $a i32) (local $end i32) ${SCRATCH}`;
+const listNewBody = (count: number): string => `
+    ${listAlloc()}
+    (if (local.get $n)
+      (then
+        (if ${hooks}
+          (then (local.set $array (call $callocSlow (local.get $n) (i32.const 8))))
+          (else
+            ${malloc('array', '(i32.shl (local.get $n) (i32.const 3))')}
+            (local.set $a ${w(get('array'))})
+            (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+            (loop $zero
+              (i64.store (local.get $a) (i64.const 0))
+              (local.set $a (i32.add (local.get $a) (i32.const 8)))
+              (br_if $zero (i32.lt_u (local.get $a) (local.get $end))))))))
+    (i32.store offset=${LIST_ITEMS} ${w(get('h'))} (local.get $array))
+    (i32.store offset=${SIZE} ${w(get('h'))} (local.get $n))
+    (i32.store offset=${LIST_ALLOCATED} ${w(get('h'))} (local.get $n))
+    ${track(get('h'))}
+    (local.set $a ${w(get('array'))})
+    ${storeItems(count)}
+    (local.get $h)`;
 
 const SOURCE = `(module
   (import "env" "memory" (memory 1 65536 shared))
@@ -447,6 +535,8 @@ const SOURCE = `(module
   (import "space" "emptyKeys" (global $emptyKeys i32))
   (import "space" "legacyDicts" (global $legacyDicts i32))
   (import "space" "keysHeaderBytes" (global $keysHeaderBytes i32))
+  (import "space" "handleStart" (global $handleStart i32))
+  (import "space" "handleSpan" (global $handleSpan i32))
   (import "model" "mallocSlow" (func $mallocSlow (param i32) (result i32)))
   (import "model" "callocSlow" (func $callocSlow (param i32 i32) (result i32)))
   (import "model" "freeSlow" (func $freeSlow (param i32)))
@@ -464,27 +554,26 @@ const SOURCE = `(module
   ;; The refcount reached zero: tp_dealloc of the object's kind, counted.
   (func $dealloc (export "dealloc") (param $h i32)
     (local $kind i32)
-    ${counter(DEALLOCATIONS)}
-    (local.set $kind (i32.load8_u offset=${KINDS} (i32.add (global.get $annex) (i32.load offset=${TYPE} ${w(get('h'))}))))
-    (if (i32.eq (local.get $kind) (i32.const ${K_TUPLE})) (then (call $tupleDealloc (local.get $h)) (return)))
-    (if (i32.eq (local.get $kind) (i32.const ${K_LIST})) (then (call $listDealloc (local.get $h)) (return)))
-    (if (i32.eq (local.get $kind) (i32.const ${K_DICT})) (then (call $dictDealloc (local.get $h)) (return)))
-    (if (i32.eq (local.get $kind) (i32.const ${K_INSTANCE})) (then (call $instanceDealloc (local.get $h)) (return)))
-    (call $deallocKind (local.get $h)))
+    ${deallocCounted}
+    (return))
+
+  ;; Py_DECREF of a non-NULL object: the API's del, whose objects mostly die there (dealloc inlined).
+  (func (export "decref") (param $h i32)
+    (local $dc i32) (local $kind i32)
+    ${touch(get('h'))}
+    (local.set $dc (i32.sub (i32.load ${w(get('h'))}) (i32.const 1)))
+    (i32.store ${w(get('h'))} (local.get $dc))
+    (if (local.get $dc) (then (return)))
+    ${deallocCounted}
+    (return))
 
   (func (export "tupleAlloc") (param $n i32) (result i32)
     (local $h i32) (local $head i32) ${SCRATCH}
     ${tupleAlloc()}
     (local.get $h))
 
-  ;; BUILD_TUPLE (_PyTuple_FromArraySteal) of 1..8 items: new references taken, then tracked.
-  (func (export "tupleNew") (param $n i32) ${items} (result i32)
-    (local $h i32) (local $head i32) (local $a i32) ${SCRATCH}
-    ${tupleAlloc()}
-    (local.set $a (i32.add ${w(get('h'))} (i32.const ${TUPLE_ITEMS})))
-    ${storeItems()}
-    ${track(get('h'))}
-    (local.get $h))
+  (func (export "tupleNew") (param $n i32) ${items} (result i32) ${TUPLE_NEW_LOCALS}
+    ${tupleNewBody(KERNEL_MAX_ITEMS)})
 
   ;; tupledealloc
   (func $tupleDealloc (export "tupleDealloc") (param $h i32)
@@ -515,30 +604,23 @@ const SOURCE = `(module
     ${listAlloc()}
     (local.get $h))
 
-  ;; BUILD_LIST (_PyList_FromArraySteal) of 0..8 items: PyList_New(n) -- its
-  ;; item array PyMem_Calloc'd, the list tracked -- then the items, new references taken.
-  (func (export "listNew") (param $n i32) ${items} (result i32)
-    (local $h i32) (local $array i32) (local $a i32) (local $end i32) ${SCRATCH}
-    ${listAlloc()}
-    (if (local.get $n)
-      (then
-        (if ${hooks}
-          (then (local.set $array (call $callocSlow (local.get $n) (i32.const 8))))
-          (else
-            ${malloc('array', '(i32.shl (local.get $n) (i32.const 3))')}
-            (local.set $a ${w(get('array'))})
-            (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
-            (loop $zero
-              (i64.store (local.get $a) (i64.const 0))
-              (local.set $a (i32.add (local.get $a) (i32.const 8)))
-              (br_if $zero (i32.lt_u (local.get $a) (local.get $end))))))))
-    (i32.store offset=${LIST_ITEMS} ${w(get('h'))} (local.get $array))
-    (i32.store offset=${SIZE} ${w(get('h'))} (local.get $n))
-    (i32.store offset=${LIST_ALLOCATED} ${w(get('h'))} (local.get $n))
-    ${track(get('h'))}
-    (local.set $a ${w(get('array'))})
-    ${storeItems()}
-    (local.get $h))
+  (func (export "listNew") (param $n i32) ${items} (result i32) ${LIST_NEW_LOCALS}
+    ${listNewBody(KERNEL_MAX_ITEMS)})
+
+  ;; The API's tuple() and list(): tupleNew and listNew once the items are known to be live, else 0.
+  (func (export "tupleNewChecked") (param $n i32) ${items} (result i32) ${TUPLE_NEW_LOCALS} (local $t i32)
+    ${refuseUnlessAllLive(KERNEL_MAX_ITEMS)}
+    ${tupleNewBody(KERNEL_MAX_ITEMS)})
+  (func (export "listNewChecked") (param $n i32) ${items} (result i32) ${LIST_NEW_LOCALS} (local $t i32)
+    ${refuseUnlessAllLive(KERNEL_MAX_ITEMS)}
+    ${listNewBody(KERNEL_MAX_ITEMS)})
+  ;; The same of up to four items: fewer parameters for the call from JavaScript to convert.
+  (func (export "tupleNewChecked4") (param $n i32) ${items4} (result i32) ${TUPLE_NEW_LOCALS} (local $t i32)
+    ${refuseUnlessAllLive(4)}
+    ${tupleNewBody(4)})
+  (func (export "listNewChecked4") (param $n i32) ${items4} (result i32) ${LIST_NEW_LOCALS} (local $t i32)
+    ${refuseUnlessAllLive(4)}
+    ${listNewBody(4)})
 
   ;; list_dealloc
   (func $listDealloc (export "listDealloc") (param $h i32)
@@ -632,8 +714,10 @@ const SOURCE = `(module
   ;; k0.. with hashes s0.. and values v0.. (3.11 only): PyDict_New, then each
   ;; pair inserted in order, new references taken: each insertdict after the
   ;; first skips the lookup that could only miss and the resize that could not happen (displayPair).
-  (func (export "dictFromConstKeys") (param $n i32) ${displayParams} (result i32)
-    (local $h i32) (local $k i32) (local $ka i32) (local $slot i32) (local $perturb i32) ${SCRATCH}
+  (func (export "dictFromConstKeys") (param $n i32) (param $set i32) ${displayValues} (result i32)
+    (local $h i32) (local $k i32) (local $ka i32) (local $slot i32) (local $perturb i32) (local $t i32) ${displayKeys} ${SCRATCH}
+    ${refuseUnlessAllLive(KERNEL_MAX_DISPLAY)}
+    ${loadDisplayKeys}
     ;; PyDict_New: a reference to the empty keys, the dict from the free list or a new block
     (i32.store ${w('(global.get $emptyKeys)')} (i32.add (i32.load ${w('(global.get $emptyKeys)')}) (i32.const 1)))
     ${freeListPop(DICT_NUMFREE, DICT_FREE, 'h', newReference(get('h')), gcNew('h', `(i32.const ${T_DICT})`, `(i32.const ${DICT.DICT_BASIC_BYTES})`, `(i32.const ${GC_HEAD_WORDS})`))}
@@ -715,7 +799,8 @@ const SOURCE = `(module
   (func (export "instanceNew") (param $type i32) (param $basicBytes i32) (param $keys i32) (param $n i32) (param $ix i32)
       (param $v0 i32) (param $v1 i32) (param $v2 i32) (param $v3 i32) (result i32)
     (local $args i32) (local $h i32) (local $head i32) (local $a i32) (local $end i32) (local $usable i32) (local $size i32)
-    (local $prefix i32) (local $p i32) (local $values i32) (local $slot i32) (local $old i32) (local $order i32) ${SCRATCH}
+    (local $prefix i32) (local $p i32) (local $values i32) (local $slot i32) (local $old i32) (local $order i32) (local $t i32) ${SCRATCH}
+    ${refuseUnlessAllLive(KERNEL_MAX_ATTRIBUTES)}
     ;; the arguments' tuple (tupleNew)
     ${tupleAlloc()}
     (local.set $args (local.get $h))
@@ -798,27 +883,35 @@ export interface KernelPlace {
   /** 1 for 3.8/3.9's dicts (dict.ts legacyDicts). */
   legacyDicts: number;
   keysHeaderBytes: number;
+  /** The API's handles: from handleStart, handleSpan words (api.ts isLive). */
+  handleStart: number;
+  handleSpan: number;
 }
 
 export interface ObjectKernel {
   gcNew(type: number, nbytes: number, presizeWords: number): number;
   dealloc(h: number): void;
+  /** Py_DECREF of a non-NULL object. */
+  decref(h: number): void;
   tupleAlloc(n: number): number;
   tupleNew(n: number, v0: number, v1: number, v2: number, v3: number, v4: number, v5: number, v6: number, v7: number): number;
   tupleDealloc(h: number): void;
   listAlloc(): number;
   listNew(n: number, v0: number, v1: number, v2: number, v3: number, v4: number, v5: number, v6: number, v7: number): number;
+  /** tupleNew and listNew for the API: 0, having done nothing, unless the n items are live objects. */
+  tupleNewChecked(n: number, v0: number, v1: number, v2: number, v3: number, v4: number, v5: number, v6: number, v7: number): number;
+  listNewChecked(n: number, v0: number, v1: number, v2: number, v3: number, v4: number, v5: number, v6: number, v7: number): number;
+  /** The same of up to four items. */
+  tupleNewChecked4(n: number, v0: number, v1: number, v2: number, v3: number): number;
+  listNewChecked4(n: number, v0: number, v1: number, v2: number, v3: number): number;
   listDealloc(h: number): void;
   dictDealloc(h: number): void;
   keysDecref(k: number): void;
   releaseKeys(k: number): void;
+  /** 0, having done nothing, unless the n values are live objects (likewise dictFromConstKeys). */
   instanceNew(type: number, basicBytes: number, keys: number, n: number, ix: number, v0: number, v1: number, v2: number, v3: number): number;
-  dictFromConstKeys(
-    n: number,
-    k0: number, k1: number, k2: number, k3: number, k4: number,
-    s0: number, s1: number, s2: number, s3: number, s4: number,
-    v0: number, v1: number, v2: number, v3: number, v4: number,
-  ): number;
+  /** `set`: the byte address of the keys' set in the annex (ObjectSpace.constKeySet). */
+  dictFromConstKeys(n: number, set: number, v0: number, v1: number, v2: number, v3: number, v4: number): number;
 }
 
 /** Compiled once per thread, on first use, unless given (useKernelModule). */
@@ -844,7 +937,7 @@ export function instantiateKernel(memory: WebAssembly.Memory, place: KernelPlace
   const instance = new WebAssembly.Instance(kernelModule(), {
     env: { memory },
     heap: globals(['usedpools', 'alignShift', 'smallThreshold', 'poolMask', 'arenaRegion', 'rawRegion', 'annex']),
-    space: globals(['static', 'gc', 'tupleFreeMax', 'emptyKeys', 'legacyDicts', 'keysHeaderBytes']),
+    space: globals(['static', 'gc', 'tupleFreeMax', 'emptyKeys', 'legacyDicts', 'keysHeaderBytes', 'handleStart', 'handleSpan']),
     model: { ...imports },
   });
   return instance.exports as unknown as ObjectKernel;
@@ -858,9 +951,11 @@ export const COUNTER_DEALLOCATIONS = 1;
 export function kernelAnnex(
   buffer: ArrayBufferLike,
   annexByte: number,
-): { kinds: Uint8Array; flags: Uint8Array; weaklistOffsets: Int8Array; cachedKeys: Int32Array; counters: Float64Array; hooks: Int32Array } {
+): { kinds: Uint8Array; flags: Uint8Array; weaklistOffsets: Int8Array; cachedKeys: Int32Array; known: Uint8Array; constKeySets: Int32Array; counters: Float64Array; hooks: Int32Array } {
   return {
     kinds: new Uint8Array(buffer, annexByte + KINDS, MAX_TYPES),
+    known: new Uint8Array(buffer, annexByte + KNOWN, MAX_TYPES),
+    constKeySets: new Int32Array(buffer, annexByte + CONST_KEY_SETS, CONST_KEY_SET_WORDS * MAX_CONST_KEY_SETS),
     flags: new Uint8Array(buffer, annexByte + FLAGS, MAX_TYPES),
     weaklistOffsets: new Int8Array(buffer, annexByte + WEAKLIST, MAX_TYPES),
     cachedKeys: new Int32Array(buffer, annexByte + CACHED_KEYS, MAX_TYPES),
