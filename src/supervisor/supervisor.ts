@@ -279,17 +279,20 @@ export class Supervisor {
       this.o.sink.event({ t: this.now(), type: 'refused', endpoint: parsed.data.endpoint, queue_depth: this.queueDepthNow });
       throw new RefusedError(this.containerUp ? `refused: the listen backlog (${this.o.plan.backlog}) is full` : 'refused: the container is down');
     }
-    const slot = await this.takeIdle(idle);
+    // An idle worker takes the job now, without a turn of the event loop; else the next one to be idle.
+    const slot = idle >= 0 ? this.markBusy(idle) : await this.nextIdle();
     const arrivalS = ((parsed.data.enqueuedAtMs - (performance.timeOrigin + this.t0)) / 1000) * this.o.timeScale;
     return new Promise<JobResult>((resolve, reject) => this.startRequest(slot, job, endpoint, arrivalS, resolve, reject));
   }
 
-  /** The idle worker picked (marked busy), or, with none, the next one to become idle. */
-  private takeIdle(idle: number): Promise<number> {
-    if (idle >= 0) {
-      this.state[idle] = BUSY;
-      return Promise.resolve(idle);
-    }
+  /** The idle worker picked, marked busy. */
+  private markBusy(idle: number): number {
+    this.state[idle] = BUSY;
+    return idle;
+  }
+
+  /** With no idle worker: the next one to become idle (release hands it over, marked busy). */
+  private nextIdle(): Promise<number> {
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
@@ -336,10 +339,11 @@ export class Supervisor {
         // behind shifts its start, so a timeout (harakiri, time limit) kills only what CPython would.
         facts.busySinceS = startedS + lagS;
         running.dueS = facts.busySinceS + result.serviceS;
-        // Node's timers fire 1 ms apart at best: a request due sooner completes now (at most 1 ms of wall time early).
+        // Node's timers fire 1 ms apart at best: a request due sooner completes now (at most 1 ms of wall
+        // time early), once the verdicts below are in (a microtask: no turn of the event loop per job).
         const remainingMs = dueWall - performance.now();
         if (remainingMs >= 1) running.timer = setTimeout(() => this.complete(slot, running), remainingMs);
-        else setImmediate(() => this.complete(slot, running));
+        else queueMicrotask(() => this.complete(slot, running));
         if (verdict !== null) this.apply(slot, verdict);
         this.armTimer(slot);
         this.checkContainerMemory();
