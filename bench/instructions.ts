@@ -18,6 +18,8 @@ export function valgrindAvailable(): boolean {
 function totalInstructions(command: string, args: string[]): number {
   const result = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', command, ...args], {
     encoding: 'utf8',
+    // CPython's str hashes, likewise fixed: the same dict probes in every run.
+    env: { ...process.env, PYTHONHASHSEED: '0' },
     stdio: ['ignore', 'ignore', 'pipe'],
     timeout: 20 * 60 * 1000,
   });

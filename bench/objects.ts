@@ -422,7 +422,9 @@ function measureInstructions(): Instructions | null {
   }
   const python = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
   const anchorScript = join(repoRoot, 'bench/objects-anchor.py');
-  const v8Flags = ['--single-threaded', '--no-liftoff'];
+  // Fixed seeds: V8's hash seed moves how much work compiling (the kernels' WebAssembly text among
+  // it) does by millions of instructions from one process to the next.
+  const v8Flags = ['--single-threaded', '--no-liftoff', '--hash-seed=1', '--random-seed=1'];
   console.error('instructions: CPython ops_mix under callgrind');
   const cpython = instructionsPerIteration(python, (n) => [anchorScript, '--ops-mix-loop', String(n)], INSTRUCTIONS_N1, INSTRUCTIONS_N2);
   console.error('instructions: pyheap ops_mix under callgrind');
