@@ -441,7 +441,7 @@ report.say(
     'job as a message each way: the cost is the thread sleeping and waking, not the message); ' +
     'the doorbell with each worker thread spinning 10 to 300 µs for its next request before it sleeps (slower the longer the spin: ' +
     'eight spinning threads take the cores the supervisor and Redis need); ioredis auto-pipelining; completions batched on a 1 ms timer; ' +
-    'a deeper prefetch (2 to 16 jobs per worker); and BullMQ without its metrics (about 10 µs of Redis per job).',
+    'a deeper prefetch (2 to 16 jobs per worker); BullMQ without its metrics (about 10 µs of Redis per job); and the worker threads under SCHED_BATCH (`chrt -b`), which spares the supervisor the preemption of every thread it wakes.',
 );
 rmSync(scratch, { recursive: true, force: true });
 if (write) console.log(`\nwrote ${writeResultsSection('service', 'Real-time service (`npm run bench:service`)', report.lines)}`);
