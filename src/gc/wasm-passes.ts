@@ -22,9 +22,9 @@
  * type tables the kernel reads (CollectorTables) sit in the memory's annex,
  * past the simulated heap (allocator.ts, HEAP_ANNEX_BYTES).
  */
-import { compile } from 'watr';
+import { CompiledModule } from '../wasm/compiled-module.js';
 import { GC_COLLECTING, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT, GC_PREV, GC_REFS, GC_UNREACHABLE, genTag, OB_REFCNT, OB_TYPE } from './gc-head.js';
-import { TRAVERSE_ARRAY, TRAVERSE_INLINE, TRAVERSE_VALUES } from './traverse-kinds.js';
+import { TRAVERSE_ARRAY, TRAVERSE_INLINE, TRAVERSE_SETTLED, TRAVERSE_VALUES } from './traverse-kinds.js';
 
 /** Type ids a table covers (src/objects/type-table.ts MAX_TYPES). */
 export const TABLE_TYPES = 4096;
@@ -39,7 +39,7 @@ const KINDS = TABLE_TYPES;
 const COUNT_OFFSETS = 2 * TABLE_TYPES;
 const START_OFFSETS = 3 * TABLE_TYPES;
 const COUNT_WORDS = 4 * TABLE_TYPES;
-/** Where a pass leaves what it visited (the pause model) and, moveUnreachable, what it left in its generation. */
+/** Where a pass leaves the references it visited (the pause model). */
 const VISITED_OUT = 8 * TABLE_TYPES;
 /** Bytes the tables and results take in the annex. */
 export const ANNEX_BYTES_USED = VISITED_OUT + 4;
@@ -141,14 +141,15 @@ const handle = `(i32.add (local.get $g) (i32.const ${GC_HEAD_WORDS}))`;
  * dict (TRAVERSE_SETTLED) goes: to its kind's walk, or to a label.
  */
 const countAndFirst = (callOut: string, settled: 'walk' | string, lastToFirst: string, firstToLast: string): string => {
+  // By the kind byte: the four kinds (TRAVERSE_CALL .. TRAVERSE_VALUES), then the same with TRAVERSE_SETTLED.
   const kinds = ['$other', '$inline', '$array', '$values'];
-  const settledKinds = settled === 'walk' ? kinds : kinds.map(() => settled);
+  const targets = Array.from({ length: 2 * TRAVERSE_SETTLED }, (_, i) => (i < TRAVERSE_SETTLED || settled === 'walk' ? kinds[i % TRAVERSE_SETTLED] : settled));
   return `
     (block $other
       (block $values
         (block $array
           (block $inline
-            (br_table ${[...kinds, ...settledKinds].join(' ')} $other ${typeByte(KINDS)}))
+            (br_table ${targets.join(' ')} $other ${typeByte(KINDS)}))
           ;; ${INLINE}: n at a fixed word, the items inline from a fixed word
           (local.set $n ${objectWord(COUNT_OFFSETS)})
           (br_if $noItems (i32.eqz (local.get $n)))
@@ -173,6 +174,14 @@ const countAndFirst = (callOut: string, settled: 'walk' | string, lastToFirst: s
     ${callOut}`;
 };
 
+/** `visit` of each of the $n (> 0) referent words from byte address $p on, `step` bytes apart. */
+const eachReferent = (visit: string, step: number): string => `
+    (loop $item
+      (local.set $x (i32.load (local.get $p)))
+      ${visit}
+      (local.set $p (i32.add (local.get $p) (i32.const ${step})))
+      (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))`;
+
 const locals = `
     (local $g i32) (local $a i32) (local $type i32) (local $n i32) (local $p i32)
     (local $x i32) (local $ra i32) (local $f i32) (local $visited i32)`;
@@ -188,17 +197,9 @@ const reachableReferents = (callOut: string, settled: 'walk' | string): string =
         (block $lastToFirst
           ${countAndFirst(callOut, settled, '$lastToFirst', '$firstToLast')})
         (local.set $p (i32.add (local.get $p) (i32.shl (i32.sub (local.get $n) (i32.const 1)) (i32.const 2))))
-        (loop $item
-          (local.set $x (i32.load (local.get $p)))
-          ${visitReachable}
-          (local.set $p (i32.sub (local.get $p) (i32.const 4)))
-          (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+        ${eachReferent(visitReachable, -4)}
         (br $noItems))
-      (loop $item
-        (local.set $x (i32.load (local.get $p)))
-        ${visitReachable}
-        (local.set $p (i32.add (local.get $p) (i32.const 4)))
-        (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))`;
+      ${eachReferent(visitReachable, 4)})`;
 
 /** A reachable object stays on $base: its prev link restored, no longer collecting, its generation the survivors'. */
 const survive = `
@@ -234,11 +235,7 @@ const subtractWalk = (update: boolean): string => `
         ;; the decrements commute: every kind's references are walked first to last
         (block $noItems
           (block $walk ${countAndFirst('(br $special)', 'walk', '$walk', '$walk')})
-          (loop $item
-            (local.set $x (i32.load (local.get $p)))
-            ${visitDecref}
-            (local.set $p (i32.add (local.get $p) (i32.const 4)))
-            (br_if $item (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+          ${eachReferent(visitDecref, 4)})
         (local.set $g ${word('(local.get $g)')})
         (br $next)))
       ;; the model's tp_traverse
@@ -343,21 +340,17 @@ export interface GcPasses {
   ): void;
 }
 
-/** Compiled once per thread, on first use, unless given (usePassesModule). */
-let compiled: WebAssembly.Module | null = null;
+/** Compiling the passes takes tens of milliseconds. */
+const compiled = new CompiledModule(SOURCE);
 
-/**
- * The compiled kernel. Compiling takes tens of milliseconds: the supervisor
- * compiles it once and hands it to each worker thread it starts.
- */
+/** The compiled passes (src/wasm/compiled-module.ts): the supervisor hands them to its threads. */
 export function passesModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(compile(SOURCE));
-  return compiled;
+  return compiled.get();
 }
 
-/** Takes a module another thread compiled (passesModule), instead of compiling here. */
+/** Takes passes another thread compiled (passesModule), instead of compiling here. */
 export function usePassesModule(module: WebAssembly.Module): void {
-  compiled = module;
+  compiled.use(module);
 }
 
 /** The passes over `memory` (the heap's), calling back into `imports`. */

@@ -44,11 +44,11 @@
  * Addresses: handles are word indices (word w is at byte 4w); offsets in
  * `offset=` are bytes.
  */
-import { compile } from 'watr';
 import { GC_FINALIZED, GC_FLAGS, GC_GEN_MASK, GC_HEAD_WORDS, GC_NEXT, GC_PREV, genTag } from '../gc/gc-head.js';
 import { COLLECTING, COUNTS, ENABLED, GEN_HEADS, THRESHOLDS } from '../gc/gc-state.js';
 import { ANNEX_OFFSETS, ANNEX_BYTES_USED as COLLECTOR_ANNEX_BYTES } from '../gc/wasm-passes.js';
 import { POOL_FREEBLOCK, POOL_NEXTPOOL, POOL_REF_COUNT } from '../heap/layout.js';
+import { CompiledModule } from '../wasm/compiled-module.js';
 import { LAYOUT as DICT } from './types/dict.js';
 import {
   DICT_FREE,
@@ -72,6 +72,11 @@ import { F_FINALIZE, F_MANAGED_DICT, K_DICT, K_INSTANCE, K_LIST, K_TUPLE, MAX_TY
 
 /** The most items tupleNew and listNew take (their v0..v7). */
 export const KERNEL_MAX_ITEMS = 8;
+
+/** Item i of the first n, or 0 past them: a kernel call's unused item parameters. */
+export function at(items: ArrayLike<number>, i: number, n: number): number {
+  return i < n ? items[i] : 0;
+}
 /**
  * The most pairs dictFromConstKeys takes: USABLE_FRACTION(PyDict_MINSIZE),
  * what a fresh table holds (dict_new_presized leaves such displays to PyDict_New).
@@ -299,13 +304,30 @@ const trashEnd = `
       (then (call $trashDestroyChain)))`;
 
 /** Py_XDECREF of `x` (a local's name: it is read more than once). */
-const xdecref = (x: string): string => `
-    (if (local.get $${x})
-      (then
+/** Py_DECREF of the non-NULL object in local `x`, then `dead` if the count reached zero (needs a local $dc). */
+const decref = (x: string, dead: string): string => `
         ${touch(get(x))}
         (local.set $dc (i32.sub (i32.load ${w(get(x))}) (i32.const 1)))
         (i32.store ${w(get(x))} (local.get $dc))
-        (if (i32.eqz (local.get $dc)) (then (call $dealloc (local.get $${x}))))))`;
+        (if (i32.eqz (local.get $dc)) (then ${dead}))`;
+
+/** Py_XDECREF of local `x`. */
+const xdecref = (x: string): string => `
+    (if (local.get $${x})
+      (then ${decref(x, `(call $dealloc (local.get $${x}))`)}))`;
+
+/**
+ * Py_XDECREF of the $n words from the block at word `array`, first to last
+ * (a values array's order; needs locals $i and $x, and $i at 0).
+ */
+const xdecrefEach = (array: string): string => `
+    (block $done
+      (loop $each
+        (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+        (local.set $x (i32.load ${w(`(i32.add ${array} (local.get $i))`)}))
+        ${xdecref('x')}
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $each)))`;
 
 const items = Array.from({ length: KERNEL_MAX_ITEMS }, (_, i) => `(param $v${i} i32)`).join(' ');
 const items4 = Array.from({ length: 4 }, (_, i) => `(param $v${i} i32)`).join(' ');
@@ -560,12 +582,7 @@ const SOURCE = `(module
   ;; Py_DECREF of a non-NULL object: the API's del, whose objects mostly die there (dealloc inlined).
   (func (export "decref") (param $h i32)
     (local $dc i32) (local $kind i32)
-    ${touch(get('h'))}
-    (local.set $dc (i32.sub (i32.load ${w(get('h'))}) (i32.const 1)))
-    (i32.store ${w(get('h'))} (local.get $dc))
-    (if (local.get $dc) (then (return)))
-    ${deallocCounted}
-    (return))
+    ${decref('h', deallocCounted)})
 
   (func (export "tupleAlloc") (param $n i32) (result i32)
     (local $h i32) (local $head i32) ${SCRATCH}
@@ -691,13 +708,7 @@ const SOURCE = `(module
     (if (local.get $values)
       (then
         (local.set $n (i32.load offset=${DK_NENTRIES} ${w(get('keys'))}))
-        (block $done
-          (loop $values
-            (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
-            (local.set $x (i32.load ${w(`(i32.add (local.get $values) (local.get $i))`)}))
-            ${xdecref('x')}
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $values)))
+        ${xdecrefEach(get('values'))}
         ;; free_values: 3.11's block starts at the prefix, whose size is the byte before the values
         ${free(`(select (local.get $values)
                         (i32.sub (local.get $values) (i32.shr_u (i32.load8_u (i32.sub ${w(get('values'))} (i32.const 1))) (i32.const 2)))
@@ -779,13 +790,7 @@ const SOURCE = `(module
             (i32.store ${w(`(i32.sub (local.get $h) (i32.const ${-MANAGED_VALUES}))`)} (i32.const 0))
             (local.set $n (i32.load offset=${DK_NENTRIES}
               ${w(`(i32.load offset=${CACHED_KEYS} (i32.add (global.get $annex) (i32.shl (local.get $type) (i32.const 2))))`)}))
-            (block $done
-              (loop $each
-                (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
-                (local.set $x (i32.load ${w(`(i32.add (local.get $values) (local.get $i))`)}))
-                ${xdecref('x')}
-                (local.set $i (i32.add (local.get $i) (i32.const 1)))
-                (br $each)))
+            ${xdecrefEach(get('values'))}
             ${free(`(i32.sub (local.get $values) (i32.shr_u (i32.load8_u (i32.sub ${w(get('values'))} (i32.const 1))) (i32.const 2)))`)}))))
     ${gcDelUntracked(get('h'), PRESIZE_MANAGED_WORDS)}
     ${trashEnd})
@@ -914,21 +919,17 @@ export interface ObjectKernel {
   dictFromConstKeys(n: number, set: number, v0: number, v1: number, v2: number, v3: number, v4: number): number;
 }
 
-/** Compiled once per thread, on first use, unless given (useKernelModule). */
-let compiled: WebAssembly.Module | null = null;
+/** Compiling the kernel takes about 100 ms. */
+const compiled = new CompiledModule(SOURCE);
 
-/**
- * The compiled kernel. Compiling takes about 100 ms: the supervisor compiles
- * it once and hands it to each worker thread it starts.
- */
+/** The compiled kernel (src/wasm/compiled-module.ts): the supervisor hands it to its threads. */
 export function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(compile(SOURCE));
-  return compiled;
+  return compiled.get();
 }
 
-/** Takes a module another thread compiled (kernelModule), instead of compiling here. */
+/** Takes a kernel another thread compiled (kernelModule), instead of compiling here. */
 export function useKernelModule(module: WebAssembly.Module): void {
-  compiled = module;
+  compiled.use(module);
 }
 
 export function instantiateKernel(memory: WebAssembly.Memory, place: KernelPlace, imports: KernelImports): ObjectKernel {
@@ -943,11 +944,11 @@ export function instantiateKernel(memory: WebAssembly.Memory, place: KernelPlace
   return instance.exports as unknown as ObjectKernel;
 }
 
-/** The kernel's tables and counters as views of the annex (from byte `annexByte` of `buffer`). */
 /** Indices of kernelAnnex's counters. */
 export const COUNTER_ALLOCATIONS = 0;
 export const COUNTER_DEALLOCATIONS = 1;
 
+/** The kernel's tables and counters as views of the annex (from byte `annexByte` of `buffer`). */
 export function kernelAnnex(
   buffer: ArrayBufferLike,
   annexByte: number,

@@ -18,8 +18,7 @@
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
 import * as version from '../version.js';
-import { KERNEL_MAX_ITEMS } from '../wasm-kernel.js';
-import { at } from './tuple.js';
+import { at, KERNEL_MAX_ITEMS } from '../wasm-kernel.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.

@@ -16,7 +16,7 @@
  */
 import type { ObjectSpace } from '../object-space.js';
 import * as staticArea from '../static-area.js';
-import { KERNEL_MAX_ITEMS } from '../wasm-kernel.js';
+import { at, KERNEL_MAX_ITEMS } from '../wasm-kernel.js';
 
 // Module-local copies of imported constants: V8 compiles a module's own
 // constants into its code, but loads an imported binding at every use.
@@ -70,11 +70,6 @@ export function fromItems(space: ObjectSpace, items: ArrayLike<number>, n = item
   for (let i = 0; i < n; i++) initItem(space, h, i, items[i]);
   space.track(h);
   return h;
-}
-
-/** Item i of the first n, or 0 past them (the kernel's unused parameters). */
-export function at(items: ArrayLike<number>, i: number, n: number): number {
-  return i < n ? items[i] : 0;
 }
 
 /** PyTuple_SET_ITEM of a new tuple's item i, with a new reference taken here. */
